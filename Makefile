@@ -1,0 +1,59 @@
+# make lab    — set up .venv with JupyterLab and open the notebooks
+# make test   — set up .venv with the test tools and run every test and notebook
+# make bench  — run benchmarks/bench_*.py and write benchmarks/results.md
+# make notebooks — re-execute notebooks in place (all, or NB=notebooks/01_embeddings.ipynb)
+#
+# Each target needs only python3 and make; it creates .venv on first use and
+# reinstalls only when pyproject.toml has changed.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+# No progress bars in tests and notebook runs; a fixed hash seed for determinism.
+export TQDM_DISABLE := 1
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+# Every Python process of a test run (kernels included) loads tests/offline/sitecustomize.py,
+# which refuses connections outside loopback: the series must work offline.
+TEST_ENV := PYTHONPATH=$(CURDIR)/tests/offline
+
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb)) $(sort $(wildcard notebooks/solutions/*.ipynb))
+NB ?= $(NOTEBOOKS)
+# On a machine without a screen (CI, a server), do not try to open a browser.
+LAB_FLAGS := $(if $(or $(CI),$(if $(DISPLAY),,headless)),--no-browser,)
+
+.PHONY: lab test test-kernels test-notebooks bench notebooks clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-lab: pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[lab]'
+	touch $@
+
+lab: $(VENV)/.installed-lab
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks/
+
+test: test-kernels test-notebooks
+
+test-kernels: $(VENV)/.installed-test
+	$(TEST_ENV) $(PY) -m pytest tests
+
+test-notebooks: $(VENV)/.installed-test
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		--nbval-cell-timeout=120 $(NOTEBOOKS)
+
+bench: $(VENV)/.installed-test
+	$(TEST_ENV) $(PY) benchmarks/run.py
+
+notebooks: $(VENV)/.installed-test
+	$(TEST_ENV) $(PY) -m nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=300 $(NB)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
