@@ -53,7 +53,7 @@ bench: $(VENV)/.installed-test
 
 notebooks: $(VENV)/.installed-test
 	$(TEST_ENV) $(PY) -m nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=300 $(NB)
+		--ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=False $(NB)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
