@@ -22,6 +22,8 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb)) $(sort $(wildcard notebooks/s
 NB ?= $(NOTEBOOKS)
 # On a machine without a screen (CI, a server), do not try to open a browser.
 LAB_FLAGS := $(if $(or $(CI),$(if $(DISPLAY),,headless)),--no-browser,)
+# Jupyter refuses to start as root (containers, some CI) unless told it is deliberate.
+LAB_FLAGS += $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test test-kernels test-notebooks bench notebooks clean
 
