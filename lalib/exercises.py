@@ -131,8 +131,247 @@ def check_value(title: str, answer: Any, expected: Any, hint: str, *, rtol: floa
 
 # --- chapter 0: linear algebra toolkit ---
 
+def _ch0_rng():
+    return np.random.default_rng(2025_0)
+
+
+def check_modified_gram_schmidt(mgs):
+    """Check ``mgs(A) -> (Q, R)``, modified Gram–Schmidt, on hidden matrices (chapter 0).
+
+    Passes when ``Q @ R == A``, ``R`` is upper triangular with a positive
+    diagonal, and ``Q`` is orthonormal — including on an ill-conditioned
+    matrix, where classical Gram–Schmidt loses orthogonality.
+
+    Examples
+    --------
+    >>> def mgs(A):
+    ...     Q, R = np.linalg.qr(A); d = np.sign(np.diag(R)); return Q * d, R * d[:, None]
+    >>> check_modified_gram_schmidt(mgs).passed
+    ✔ modified Gram-Schmidt: all 3 hidden cases pass.
+    True
+    """
+    rng = _ch0_rng()
+    t = np.linspace(0.0, 1.0, 30)
+    matrices = [rng.standard_normal((5, 3)), rng.standard_normal((8, 8)),
+                np.vander(t, 10, increasing=True)]  # the last has cond ~ 1e7: CGS fails there
+    cases = [((A,), A) for A in matrices]  # the "expected" value is A itself: QR must give it back
+
+    def compare(got, A):
+        try:
+            Q, R = (np.asarray(a, dtype=float) for a in got)
+        except (TypeError, ValueError):
+            return False, "return a pair (Q, R) of arrays"
+        m, n = A.shape
+        if Q.shape != (m, n) or R.shape != (n, n):
+            return False, f"Q should be {(m, n)} and R {(n, n)}; got {Q.shape} and {R.shape}"
+        if not (np.all(np.isfinite(Q)) and np.all(np.isfinite(R))):
+            return False, "Q or R contains NaN or infinity"
+        if not np.allclose(R, np.triu(R)) or np.any(np.diag(R) <= 0):
+            return False, "R should be upper triangular with r_jj = ||v_j|| > 0 on the diagonal"
+        if not np.allclose(Q @ R, A, atol=1e-10 * np.abs(A).max()):
+            return False, "Q @ R is not A"
+        loss = float(np.linalg.norm(Q.T @ Q - np.eye(n), 2))
+        if loss > 1e-6:
+            return False, (f"Q^T Q differs from I by {loss:.1e} (is it classical Gram-Schmidt? "
+                           "project the *current* vector v, not the original column)")
+        return True, ""
+
+    return run_checker("modified Gram-Schmidt", mgs, cases,
+                       "for each column j: v = a_j; for i < j: r_ij = q_i . v, v -= r_ij q_i; "
+                       "then r_jj = ||v||, q_j = v / r_jj",
+                       compare=compare)
+
+
+def check_projection(project):
+    """Check ``project(A, b)``, the orthogonal projection of ``b`` onto the columns of ``A`` (chapter 0).
+
+    Examples
+    --------
+    >>> check_projection(lambda A, b: A @ np.linalg.lstsq(A, b, rcond=None)[0]).passed
+    ✔ projection onto range(A): all 3 hidden cases pass.
+    True
+    """
+    rng = _ch0_rng()
+    cases = []
+    for m, n in [(4, 1), (7, 3), (12, 5)]:
+        A, b = rng.standard_normal((m, n)), rng.standard_normal(m)
+        Q = np.linalg.qr(A)[0]
+        cases.append(((A, b), Q @ (Q.T @ b)))
+    return run_checker("projection onto range(A)", project, cases,
+                       "orthonormalise the columns (Q, R = np.linalg.qr(A)) and return Q @ (Q.T @ b); "
+                       "no inverse needed", rtol=1e-8, atol=1e-10)
+
+
+def check_spectral_norm(spectral_norm):
+    """Check ``spectral_norm(W)``, the largest singular value by power iteration on ``WᵀW`` (chapter 0).
+
+    Examples
+    --------
+    >>> check_spectral_norm(lambda W: np.linalg.norm(W, 2)).passed
+    ✔ spectral norm by power iteration: all 3 hidden cases pass.
+    True
+    """
+    rng = _ch0_rng()
+    cases = []
+    for m, n in [(3, 3), (10, 6), (20, 30)]:
+        U = np.linalg.qr(rng.standard_normal((m, m)))[0]
+        V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+        k = min(m, n)
+        s = np.sort(rng.uniform(0.1, 1.0, k))[::-1]
+        s[0] = 2.0  # a clear gap sigma_2 / sigma_1 <= 0.5: a few dozen steps suffice
+        W = (U[:, :k] * s) @ V[:, :k].T
+        cases.append(((W,), 2.0))
+    return run_checker("spectral norm by power iteration", spectral_norm, cases,
+                       "iterate x <- W.T @ (W @ x), normalise x each step; then sigma_1 = ||W @ x||",
+                       rtol=1e-6)
+
+
+def check_conv1d_matrix(conv_matrix):
+    """Check ``conv_matrix(w, n)``: the Toeplitz matrix of 'valid' cross-correlation (chapter 0).
+
+    Row ``i`` must hold ``w`` in columns ``i .. i+k-1``, so ``T @ x`` is
+    ``np.correlate(x, w, "valid")``.
+
+    Examples
+    --------
+    >>> from lalib.linalg import conv1d_matrix
+    >>> check_conv1d_matrix(conv1d_matrix).passed
+    ✔ convolution as a Toeplitz matrix: all 3 hidden cases pass.
+    True
+    """
+    rng = _ch0_rng()
+    cases = []
+    for k, n in [(1, 4), (3, 8), (5, 5)]:
+        w = rng.standard_normal(k)
+        T = np.array([np.correlate(e, w, "valid") for e in np.eye(n)]).T  # column j = T @ e_j
+        cases.append(((w, n), T))
+    return run_checker("convolution as a Toeplitz matrix", conv_matrix, cases,
+                       "T has n - k + 1 rows and n columns, and T[i, i + j] = w[j] (no kernel flip: "
+                       "deep-learning 'convolution' is cross-correlation)")
+
+
 # --- chapter 1: embeddings ---
 
 # --- chapter 2: MLPs and backpropagation ---
+
+def _ch2_fd_grad(f, x, eps=1e-6):
+    """Gradient of a scalar function of an array by central differences (the checkers' reference)."""
+    x = np.array(x, dtype=float)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = eps
+        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+def _ch2_compare_tuple(names, rtol=1e-5, atol=1e-7):
+    """A compare function for answers that are tuples of arrays, e.g. ``(dX, dW, db)``."""
+    def compare(got, want):
+        if not isinstance(got, (tuple, list)) or len(got) != len(want):
+            return False, f"expected a tuple of {len(want)} arrays ({', '.join(names)}), got {type(got).__name__}"
+        for name, g, w in zip(names, got, want):
+            ok, reason = _close(g, w, rtol, atol)
+            if not ok:
+                return False, f"{name}: {reason}"
+        return True, ""
+    return compare
+
+
+def check_dense_backward(dense_backward):
+    """Check ``dense_backward(delta, X, W) -> (dX, dW, db)`` against finite differences (chapter 2).
+
+    The hidden cases use the loss ``L = Σ_ij delta_ij Z_ij`` with ``Z = X W + 1 bᵀ``,
+    whose gradient with respect to ``Z`` is ``delta``; the reference gradients are
+    central finite differences of ``L`` with respect to ``X``, ``W`` and ``b``.
+
+    Examples
+    --------
+    >>> r = check_dense_backward(lambda d, X, W: (d @ W.T, X.T @ d, d.sum(axis=0)))
+    ✔ dense layer backward pass: all 3 hidden cases pass.
+    """
+    rng = np.random.default_rng(2025_2)
+    cases = []
+    for n, d_in, d_out in [(4, 3, 2), (1, 5, 3), (7, 2, 6)]:
+        X, W, b = rng.standard_normal((n, d_in)), rng.standard_normal((d_in, d_out)), rng.standard_normal(d_out)
+        delta = rng.standard_normal((n, d_out))
+
+        def loss(X_, W_, b_, delta=delta):
+            return float(np.sum(delta * (X_ @ W_ + b_)))
+
+        want = (_ch2_fd_grad(lambda x: loss(x, W, b), X), _ch2_fd_grad(lambda w: loss(X, w, b), W),
+                _ch2_fd_grad(lambda c: loss(X, W, c), b))
+        cases.append(((delta, X, W), want))
+    hint = ("each gradient has the shape of its variable: dW = Xᵀ δ is (d_in, d_out), db = 1ᵀ δ sums δ over "
+            "the rows (the batch), dX = δ Wᵀ is (n, d_in)")
+    return run_checker("dense layer backward pass", dense_backward, cases, hint,
+                       compare=_ch2_compare_tuple(("dX", "dW", "db")))
+
+
+def check_softmax_cross_entropy_grad(grad):
+    """Check ``grad(Z, y) -> dZ``, the gradient of the mean softmax cross-entropy (chapter 2).
+
+    The loss is ``L = (1/n) Σ_i [log Σ_j exp Z_ij − Z_{i,y_i}]``; the reference is
+    central finite differences of a stable implementation. One hidden case has
+    scores near 1000, where computing ``exp(Z)`` directly overflows.
+
+    Examples
+    --------
+    >>> def grad(Z, y):
+    ...     P = np.exp(Z - Z.max(axis=1, keepdims=True)); P /= P.sum(axis=1, keepdims=True)
+    ...     P[np.arange(len(y)), y] -= 1
+    ...     return P / len(y)
+    >>> r = check_softmax_cross_entropy_grad(grad)
+    ✔ softmax cross-entropy gradient: all 3 hidden cases pass.
+    """
+    rng = np.random.default_rng(2025_2 + 1)
+
+    def loss(Z, y):
+        m = Z.max(axis=1, keepdims=True)
+        lse = m[:, 0] + np.log(np.exp(Z - m).sum(axis=1))
+        return float(np.mean(lse - Z[np.arange(len(y)), y]))
+
+    cases = []
+    for n, k, scale, shift in [(5, 3, 1.0, 0.0), (8, 4, 3.0, 0.0), (3, 5, 1.0, 1000.0)]:
+        Z = scale * rng.standard_normal((n, k)) + shift
+        y = rng.integers(0, k, n)
+        cases.append(((Z, y), _ch2_fd_grad(lambda z, y=y: loss(z, y), Z)))
+    hint = ("dZ = (softmax(Z) − Y) / n with Y the one-hot labels; compute softmax as exp(Z − max) / sum "
+            "so that large scores do not overflow, and remember the 1/n of the mean")
+    return run_checker("softmax cross-entropy gradient", grad, cases, hint, rtol=1e-5, atol=1e-7)
+
+
+def check_batch_norm_backward(batch_norm_backward):
+    """Check ``batch_norm_backward(dout, Z, gamma) -> dZ`` against finite differences (chapter 2).
+
+    The forward map is ``out = γ ⊙ (Z − μ) / sqrt(v + ε)`` per column, with the
+    batch mean ``μ``, the (biased) batch variance ``v`` and ``ε = 1e-5``; the hidden
+    loss is ``L = Σ dout ⊙ out``.
+
+    Examples
+    --------
+    >>> def bn_back(dout, Z, gamma, eps=1e-5):
+    ...     n = Z.shape[0]; inv = 1 / np.sqrt(Z.var(0) + eps); Zh = (Z - Z.mean(0)) * inv; g = dout * gamma
+    ...     return inv / n * (n * g - g.sum(0) - Zh * (g * Zh).sum(0))
+    >>> r = check_batch_norm_backward(bn_back)
+    ✔ batch normalization backward pass: all 3 hidden cases pass.
+    """
+    rng = np.random.default_rng(2025_2 + 2)
+    eps = 1e-5
+
+    def forward(Z, gamma):
+        return gamma * (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + eps)
+
+    cases = []
+    for n, d in [(4, 2), (10, 3), (2, 1)]:
+        Z = rng.standard_normal((n, d)) * rng.uniform(0.5, 3, d) + rng.standard_normal(d)
+        gamma, dout = rng.standard_normal(d), rng.standard_normal((n, d))
+        want = _ch2_fd_grad(lambda z, g=gamma, G=dout: float(np.sum(G * forward(z, g))), Z)
+        cases.append(((dout, Z, gamma), want))
+    hint = ("μ and v depend on every row, so dZ has three terms: the direct one γ ⊙ dout / sqrt(v + ε), "
+            "minus its column mean (through μ), minus Ẑ times the column mean of (γ ⊙ dout ⊙ Ẑ) (through v)")
+    return run_checker("batch normalization backward pass", batch_norm_backward, cases, hint,
+                       rtol=1e-5, atol=1e-7)
+
 
 # --- chapter 3: attention and transformers ---
