@@ -35,7 +35,6 @@ import scipy.sparse as sp
 from ._validate import (
     as_float_array,
     as_sparse_or_dense,
-    check_callable,
     check_choice,
     check_finite,
     check_nonneg_int,
@@ -398,14 +397,27 @@ def householder_qr(A, mode="reduced"):
 # Eigenvalues: power iteration
 # ---------------------------------------------------------------------------
 
-def _as_operator(A, name="A", n=None):
-    """Return ``(matvec, n, dtype)`` for a dense matrix, a sparse matrix or a callable."""
-    if callable(A) and not sp.issparse(A) and not isinstance(A, np.ndarray):
+def _is_matvec(A):
+    """A plain function ``x -> A @ x`` (not an array or a sparse matrix)."""
+    return callable(A) and not sp.issparse(A) and not isinstance(A, np.ndarray)
+
+
+def _as_operator(A, x0, n):
+    """Return ``(matvec, x0, n, dtype)`` for a dense matrix, a sparse matrix or a matvec callable."""
+    if _is_matvec(A):
+        if x0 is not None:
+            x0 = as_float_array(x0, "x0", ndim=1)
+            if n is not None and x0.shape[0] != n:
+                raise ValueError(f"x0 must have length n == {n}; got shape {x0.shape}")
+            n = x0.shape[0]
         if n is None:
-            raise ValueError(f"when {name} is a callable (a matvec), give n or x0 so the vector length is known")
-        return A, n, np.float64
-    A = as_sparse_or_dense(A, name, square=True)
-    return (lambda x: A @ x), A.shape[0], A.dtype
+            raise ValueError("when A is a callable (a matvec), give n or x0 so the vector length is known")
+        return A, x0, n, np.float64
+    A = as_sparse_or_dense(A, "A", square=True)
+    n = A.shape[0]
+    if x0 is not None:
+        x0 = as_float_array(x0, "x0", ndim=1, shape=(n,))
+    return (lambda x: A @ x), x0, n, A.dtype
 
 
 def rayleigh_quotient(A, x):
@@ -495,22 +507,12 @@ def power_iteration(A, x0=None, *, n=None, max_iter=1000, tol=1e-10, rng=None):
     """
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_positive_float(tol, "tol", allow_zero=True)
+    rng = check_rng(rng)
     if n is not None:
         n = check_positive_int(n, "n")
-    if callable(A) and not sp.issparse(A) and not isinstance(A, np.ndarray):
-        check_callable(A, "A")
-        if x0 is not None:
-            x0 = as_float_array(x0, "x0", ndim=1)
-            if n is not None and x0.shape[0] != n:
-                raise ValueError(f"x0 must have length n == {n}; got shape {x0.shape}")
-            n = x0.shape[0]
-        matvec, n, dtype = _as_operator(A, "A", n)
-    else:
-        matvec, n, dtype = _as_operator(A, "A")
-        if x0 is not None:
-            x0 = as_float_array(x0, "x0", ndim=1, shape=(n,))
+    matvec, x0, n, dtype = _as_operator(A, x0, n)
     if x0 is None:
-        x = check_rng(rng).standard_normal(n).astype(dtype)
+        x = rng.standard_normal(n).astype(dtype)
     else:
         x = x0.astype(dtype, copy=True)
     x_norm = vector_norm(x)
