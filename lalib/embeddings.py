@@ -1049,6 +1049,13 @@ def train_skipgram(ids, vocab_size: int, dim: int = 50, window: int = 2, negativ
 # ---------------------------------------------------------------------------
 
 def _unit_rows(A):
+    """Rows scaled to unit length (zero rows stay zero).
+
+    Each row is first divided by its largest |entry|, so that squaring tiny or huge
+    entries in the norm can neither underflow nor overflow.
+    """
+    scale = np.max(np.abs(A), axis=-1, keepdims=True)
+    A = np.divide(A, scale, out=np.zeros_like(A), where=scale > 0)
     norms = np.linalg.norm(A, axis=-1, keepdims=True)
     return np.divide(A, norms, out=np.zeros_like(A), where=norms > 0)
 
@@ -1171,7 +1178,10 @@ def analogy(E, a, b, c, topn: int = 1):
     q = np.arange(a.size)
     for x in (a, b, c):                                 # the question words are not answers
         scores[q, x] = -np.inf
-    best = np.argsort(-scores, axis=1, kind="stable")[:, :topn]
+    if topn == 1:
+        best = np.argmax(scores, axis=1)[:, None]       # no full sort needed for the best answer
+    else:
+        best = np.argsort(-scores, axis=1, kind="stable")[:, :topn]
     return best[0] if scalar else best
 
 
