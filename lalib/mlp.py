@@ -29,6 +29,7 @@ written in this style (chapter 3 trains attention layers with them).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -1188,7 +1189,10 @@ def train(params, X, y, *, activation="relu", loss="cross_entropy", optimizer=No
     if progress and epochs:
         from tqdm.auto import tqdm
 
-        bar = tqdm(epoch_iter, desc="training", leave=False)
+        # tqdm.notebook ignores the TQDM_DISABLE environment variable, so pass it on ourselves
+        # (test and notebook builds set it: no progress bars end up in stored outputs).
+        quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
+        bar = tqdm(epoch_iter, desc="training", leave=False, disable=quiet)
         epoch_iter = bar
     for epoch in epoch_iter:
         order = rng.permutation(n)
