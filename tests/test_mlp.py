@@ -557,3 +557,31 @@ def test_datasets_bad_input():
         datasets.spirals(10, turns=0.0)
     with pytest.raises(TypeError, match="rng"):
         datasets.two_moons(10, rng=1)
+
+
+def test_train_passes_tqdm_disable_to_the_progress_bar(rng, monkeypatch):
+    # tqdm.notebook ignores the TQDM_DISABLE variable, so train must pass it on explicitly.
+    import tqdm.auto
+
+    seen = []
+
+    class FakeBar:
+        def __init__(self, iterable, **kwargs):
+            self.iterable = iterable
+            seen.append(kwargs)
+
+        def __iter__(self):
+            return iter(self.iterable)
+
+        def set_postfix(self, **kwargs):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", FakeBar)
+    X, y = datasets.two_moons(10, rng=rng)
+    for value, quiet in [("1", True), ("0", False)]:
+        monkeypatch.setenv("TQDM_DISABLE", value)
+        _, h = mlp.train(mlp.mlp_init([2, 4, 2], rng=rng), X, y, epochs=2, rng=rng, progress=True)
+        assert len(h["loss"]) == 3 and seen[-1]["disable"] is quiet
