@@ -916,9 +916,8 @@ def gradient_check(f, params, grads, eps=1e-6, *, n_entries=None, rng=None, per_
         if not isinstance(params[k], np.ndarray) or params[k].dtype != np.float64:
             raise TypeError(f"{name} must be a float64 ndarray (it is perturbed in place); "
                             f"got {type(params[k]).__name__} {getattr(params[k], 'dtype', '')}")
-        check_finite_array = as_float_array(params[k], name)
-        g = as_float_array(grads[k], "grads" if single else f"grads[{k!r}]")
-        check_same_shape(check_finite_array, g, name, "grads" if single else f"grads[{k!r}]")
+        gname = "grads" if single else f"grads[{k!r}]"
+        check_same_shape(as_float_array(params[k], name), as_float_array(grads[k], gname), name, gname)
     eps = check_positive_float(eps, "eps")
     if n_entries is not None:
         n_entries = check_positive_int(n_entries, "n_entries")
@@ -1104,9 +1103,6 @@ class Adam:
             m_hat = m / (1 - self.beta1 ** t)
             v_hat = v / (1 - self.beta2 ** t)
             params[k] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-
-
-_OPTIMIZERS = (SGD, Momentum, Adam)
 
 
 # ---------------------------------------------------------------------------
