@@ -230,6 +230,21 @@ def test_shapes_property(n, sizes):
     assert {k: g.shape for k, g in grads.items()} == {k: p.shape for k, p in params.items()}
 
 
+@given(st.integers(0, 10_000))
+def test_hidden_unit_permutation_and_row_equivariance(seed):
+    # Relabelling hidden units (W1 -> W1 P, b1 -> P^T b1, W2 -> P^T W2) leaves the function unchanged,
+    # and each row of X is processed independently (permuting rows permutes the scores).
+    r = np.random.default_rng(seed)
+    params = mlp.mlp_init([3, 6, 2], activation="gelu", rng=r)
+    params["b1"] = r.standard_normal(6)
+    X = r.standard_normal((5, 3))
+    perm, rows = r.permutation(6), r.permutation(5)
+    permuted = {"W1": params["W1"][:, perm], "b1": params["b1"][perm], "W2": params["W2"][perm], "b2": params["b2"]}
+    scores = mlp.mlp_forward(params, X, "gelu")
+    np.testing.assert_allclose(mlp.mlp_forward(permuted, X, "gelu"), scores, atol=1e-12)
+    np.testing.assert_allclose(mlp.mlp_forward(params, X[rows], "gelu"), scores[rows], atol=1e-12)
+
+
 # --- initialization ------------------------------------------------------------------
 
 @pytest.mark.parametrize("activation, scheme", [("relu", "he"), ("tanh", "xavier"), ("relu", "orthogonal")])
