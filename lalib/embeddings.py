@@ -23,6 +23,7 @@ Follows Baggag & Saad (2025), the section on tokens embedded in Euclidean space.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -1016,7 +1017,9 @@ def train_skipgram(ids, vocab_size: int, dim: int = 50, window: int = 2, negativ
     history = {"loss": []}
     from tqdm.auto import tqdm  # imported here: importing lalib stays cheap
 
-    bar = tqdm(total=total, desc="skip-gram", disable=not progress, leave=False)
+    # tqdm's notebook bar ignores the TQDM_DISABLE environment variable: honour it here (tests, make notebooks).
+    quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
+    bar = tqdm(total=total, desc="skip-gram", leave=False, disable=quiet or not progress)
     step, run_loss, run_pairs = 0, 0.0, 0
     for _ in range(epochs):
         order = rng.permutation(P)
