@@ -723,9 +723,13 @@ def chunked_attention(Q, K, V, chunk_size: int = 128, causal: bool = False) -> n
         alpha = np.exp(run_max[q0:] - new_max)  # exp(-inf) = 0 on the first block
         S -= new_max[:, None]
         np.exp(S, out=S)  # masked -inf → 0
-        run_sum[q0:] = alpha * run_sum[q0:] + S.sum(axis=1)
-        out[q0:] = alpha[:, None] * out[q0:] + S @ Vb
+        o, ell = out[q0:], run_sum[q0:]  # views: the updates below happen in place
+        ell *= alpha
+        ell += S.sum(axis=1)
+        o *= alpha[:, None]
+        o += S @ Vb
         run_max[q0:] = new_max
+        del S  # free this block before the next one is allocated: one (n, chunk) block at a time
     out /= run_sum[:, None]
     return out
 

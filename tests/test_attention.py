@@ -682,3 +682,48 @@ def test_reversal_task():
     np.testing.assert_array_equal(targets, tokens[:, ::-1])
     with pytest.raises(ValueError, match="seq_len"):
         datasets.reversal_task(5, 0, 3)
+
+
+# ------------------------------------------- properties and the remaining bad input
+
+@given(st.integers(1, 40), st.integers(1, 45), st.booleans(), st.integers(0, 10_000))
+def test_chunked_equals_full_for_any_length_and_chunk(n, chunk, causal, seed):
+    r = np.random.default_rng(seed)
+    Q, K, V = r.normal(size=(3, n, 5)) * 2
+    full = att.scaled_dot_product_attention(Q, K, V, mask=att.causal_mask(n) if causal else None)
+    assert np.max(np.abs(att.chunked_attention(Q, K, V, chunk_size=chunk, causal=causal) - full)) < 1e-12
+
+
+@given(st.integers(1, 9), st.integers(1, 9), st.integers(0, 10_000))
+def test_weights_row_stochastic_under_any_mask(n, m, seed):
+    r = np.random.default_rng(seed)
+    Q, K, V = r.normal(size=(n, 3)), r.normal(size=(m, 3)), r.normal(size=(m, 2))
+    keep = r.random((n, m)) < 0.5
+    _, A = att.scaled_dot_product_attention(Q, K, V, mask=keep, return_weights=True)
+    has_key = keep.any(axis=1)
+    np.testing.assert_allclose(A[has_key].sum(axis=1), 1.0, rtol=1e-12)
+    assert np.all(A[~keep] == 0) and np.all(A[~has_key] == 0)
+
+
+def test_remaining_bad_input(rng):
+    with pytest.raises(ValueError, match="n_features"):
+        att.performer_projection(0, 4)
+    with pytest.raises(ValueError, match="d"):
+        att.performer_projection(4, 0)
+    with pytest.raises(TypeError, match="rng"):
+        att.performer_projection(4, 4, rng=3)
+    with pytest.raises(ValueError, match="W must have shape"):
+        att.performer_features(np.ones((2, 3)), np.ones((5, 4)))
+    with pytest.raises(ValueError, match="X must be finite"):
+        att.performer_features(np.array([[np.nan, 1.0]]), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="k must be at most"):
+        att.linformer_projection(5, 4)
+    with pytest.raises(ValueError, match="vocab_size"):
+        att.attention_model_init(0)
+    with pytest.raises(ValueError, match="d_model"):
+        att.attention_model_init(5, d_model=-1)
+    p = att.attention_model_init(5, 4, rng=rng)
+    with pytest.raises(ValueError, match="targets must have shape"):
+        att.attention_model_accuracy(p, np.array([[0, 1]]), np.array([[0, 1, 2]]))
+    with pytest.raises(ValueError, match="W_Q"):
+        att.attention_model_forward(dict(p, W_Q=np.ones((4, 3))), np.array([[0, 1]]))
