@@ -565,3 +565,16 @@ def test_sgns_recovers_analogies_and_factorizes_shifted_pmi(corpus100k):
     frequent = C.toarray() >= 20
     S = params["W"] @ params["C"].T
     assert np.corrcoef(S[frequent], target[frequent])[0, 1] > 0.9
+
+
+def test_analogy_topn_ranks_by_cosine(rng):
+    E = rng.normal(size=(30, 6))
+    top = emb.analogy(E, [0, 3], [1, 4], [2, 5], topn=4)
+    assert top.shape == (2, 4)
+    np.testing.assert_array_equal(top[:, 0], emb.analogy(E, [0, 3], [1, 4], [2, 5])[:, 0])
+    En = E / np.linalg.norm(E, axis=1, keepdims=True)
+    for q, (a, b, c) in enumerate([(0, 1, 2), (3, 4, 5)]):
+        t = En[b] - En[a] + En[c]
+        scores = En @ t / np.linalg.norm(t)
+        scores[[a, b, c]] = -np.inf
+        np.testing.assert_array_equal(top[q], np.argsort(-scores)[:4])
