@@ -252,6 +252,105 @@ def check_conv1d_matrix(conv_matrix):
 
 # --- chapter 1: embeddings ---
 
+def _ch1_dense(x):
+    """Learners may return a scipy.sparse matrix; compare it as an array."""
+    return x.toarray() if hasattr(x, "toarray") else x
+
+
+def check_cooccurrence(cooccurrence_counts) -> CheckResult:
+    """Exercise: ``cooccurrence_counts(ids, V, window)`` → the (V, V) symmetric window counts.
+
+    ``C[i, j]`` counts the ordered pairs of positions s ≠ t with ``|s − t| <= window``,
+    ``ids[s] = i`` and ``ids[t] = j``. Dense or sparse answers are accepted.
+    """
+    from . import embeddings as emb
+
+    rng = np.random.default_rng(101)
+    cases = []
+    for n, V, w in [(12, 4, 1), (30, 6, 2), (50, 5, 3), (6, 6, 10)]:
+        ids = rng.integers(0, V, n)
+        cases.append(((ids, V, w), emb.cooccurrence(ids, V, w).toarray()))
+    return run_checker(
+        "windowed co-occurrence counts",
+        lambda *a: _ch1_dense(cooccurrence_counts(*a)),
+        cases,
+        "for each offset o = 1 … window pair ids[:-o] with ids[o:], count with np.add.at (or a "
+        "sparse coo matrix), then add the transpose for the pairs read right to left; a window "
+        "longer than the text must not break it",
+    )
+
+
+def check_ppmi(ppmi) -> CheckResult:
+    """Exercise: ``ppmi(C)`` → ``max(log(C_ij T / (r_i c_j)), 0)`` with 0 where ``C_ij = 0``."""
+    from . import embeddings as emb
+
+    rng = np.random.default_rng(102)
+    cases = []
+    for shape in [(3, 3), (4, 6), (8, 8)]:
+        C = rng.integers(0, 6, shape).astype(float)
+        C[0, 0] += 1
+        cases.append(((C,), emb.ppmi(C)))
+    return run_checker(
+        "positive PMI",
+        lambda C: _ch1_dense(ppmi(C)),
+        cases,
+        "T = C.sum(), r = C.sum(1), c = C.sum(0); compute the log only where C > 0 "
+        "(np.log(0) gives -inf and a warning) and clip negatives to 0",
+    )
+
+
+def check_analogy(solve_analogy) -> CheckResult:
+    """Exercise: ``solve_analogy(E, a, b, c)`` → the id d answering a : b :: c : d by 3CosAdd."""
+    from . import embeddings as emb
+
+    rng = np.random.default_rng(103)
+    ax, ay = rng.normal(size=(3, 10)), rng.normal(size=(4, 10))
+    E = np.array([ax[i] + ay[j] for i in range(3) for j in range(4)])  # id = 4 i + j
+    E = E * rng.uniform(0.5, 3.0, size=(len(E), 1))                    # lengths must not matter
+    E = np.vstack([E, 4 * (E[1] - E[0] + E[4]) / 3,                    # 12: a long decoy near b − a + c
+                   E[0] + 0.05 * rng.normal(size=10)])                 # 13: a near-synonym of word 0
+    questions = [(0, 1, 4), (5, 6, 1), (2, 10, 3), (0, 4, 1), (0, 13, 7)]
+    # expected answers from the library's 3CosAdd; the question words travel along for the hint
+    cases = [((E, a, b, c), (int(emb.analogy(E, a, b, c)[0]), (a, b, c))) for a, b, c in questions]
+
+    def compare(got, want):
+        d, question = want
+        try:
+            got = int(np.asarray(got).ravel()[0])
+        except (TypeError, ValueError, IndexError):
+            return False, f"expected an integer id, got {got!r}"
+        if got in question:
+            return False, f"answered {got}, one of the question words {question}: exclude a, b and c"
+        return (got == d), f"answered {got}, expected {d}"
+
+    # the decoy (id 12) is nearest to b − a + c by Euclidean distance but not by cosine
+    return run_checker(
+        "3CosAdd analogy",
+        solve_analogy,
+        cases,
+        "normalize the rows of E, form t = ê_b − ê_a + ê_c, score every word by ê_x · t, set the "
+        "scores of a, b and c to -inf and return the argmax",
+        compare=compare,
+    )
+
+
+def check_rope(rope) -> CheckResult:
+    """Exercise: ``rope(X)`` rotating row p of X (n, d) pair by pair by the angles p θ_i."""
+    from . import embeddings as emb
+
+    rng = np.random.default_rng(104)
+    cases = [((X,), emb.rope(X)) for X in (rng.normal(size=(5, 4)), rng.normal(size=(9, 8)),
+                                           rng.normal(size=(3, 2)))]
+    return run_checker(
+        "rotary position embedding",
+        rope,
+        cases,
+        "θ_i = 10000 ** (-2 i / d) for i = 0 … d/2 − 1; angle = p θ_i; the even column becomes "
+        "x_even cos − x_odd sin and the odd column x_even sin + x_odd cos",
+        rtol=1e-9, atol=1e-12,
+    )
+
+
 # --- chapter 2: MLPs and backpropagation ---
 
 def _ch2_fd_grad(f, x, eps=1e-6):
@@ -375,3 +474,84 @@ def check_batch_norm_backward(batch_norm_backward):
 
 
 # --- chapter 3: attention and transformers ---
+
+def check_stable_softmax(candidate) -> CheckResult:
+    """Check a learner's ``softmax(x)`` over the last axis of a 2-D array (chapter 3).
+
+    Hidden cases include scores near ±1000, where ``exp`` overflows unless the
+    row maximum is subtracted first, and entries equal to ``-inf`` (masked).
+
+    Examples
+    --------
+    >>> from lalib.attention import softmax
+    >>> check_stable_softmax(softmax).passed
+    ✔ stable softmax: all 4 hidden cases pass.
+    True
+    """
+    from .attention import softmax
+
+    rng = np.random.default_rng(303)
+    xs = [rng.normal(size=(3, 5)),
+          rng.normal(size=(2, 4)) * 10 + 1000.0,
+          np.array([[-1000.0, -1001.0, -999.0]]),
+          np.array([[0.0, -np.inf, 1.0], [2.0, 2.0, -np.inf]])]
+    cases = [((x,), softmax(x)) for x in xs]
+    return run_checker("stable softmax", candidate, cases,
+                       "subtract each row's maximum before exp (softmax(x) = softmax(x - c)), then divide by "
+                       "the row sum; exp(-inf) = 0 takes care of masked entries.", rtol=1e-10, atol=1e-12)
+
+
+def check_masked_attention(candidate) -> CheckResult:
+    """Check a learner's ``attention(Q, K, V, mask)`` with a boolean mask, True = may attend (chapter 3).
+
+    Examples
+    --------
+    >>> from lalib.attention import scaled_dot_product_attention as f
+    >>> check_masked_attention(lambda Q, K, V, mask: f(Q, K, V, mask=mask)).passed
+    ✔ masked attention: all 3 hidden cases pass.
+    True
+    """
+    from .attention import causal_mask, scaled_dot_product_attention
+
+    rng = np.random.default_rng(304)
+    cases = []
+    for n, m, d, kind in [(5, 5, 4, "causal"), (4, 6, 3, "random"), (6, 6, 8, "none")]:
+        Q, K, V = rng.normal(size=(n, d)), rng.normal(size=(m, d)), rng.normal(size=(m, 2))
+        if kind == "causal":
+            mask = causal_mask(n)
+        elif kind == "random":
+            mask = rng.random((n, m)) < 0.5
+            mask[:, 0] = True
+        else:
+            mask = np.ones((n, m), dtype=bool)
+        cases.append(((Q, K, V, mask), scaled_dot_product_attention(Q, K, V, mask=mask)))
+    return run_checker("masked attention", candidate, cases,
+                       "scores S = Q @ K.T / sqrt(d_k); set S[~mask] = -inf; softmax each row; multiply by V.",
+                       rtol=1e-9, atol=1e-12)
+
+
+def check_causal_linear_attention(candidate) -> CheckResult:
+    """Check a learner's causal linear attention with ``φ(x) = elu(x) + 1`` (chapter 3).
+
+    The answer must equal ``tril(φ(Q)φ(K)ᵀ) V`` divided row by row by
+    ``tril(φ(Q)φ(K)ᵀ) 1`` — best computed with the running sums
+    ``S_i = S_{i-1} + φ(k_i) v_iᵀ`` and ``z_i = z_{i-1} + φ(k_i)``.
+
+    Examples
+    --------
+    >>> from lalib.attention import linear_attention
+    >>> check_causal_linear_attention(lambda Q, K, V: linear_attention(Q, K, V, causal=True)).passed
+    ✔ causal linear attention: all 3 hidden cases pass.
+    True
+    """
+    from .attention import linear_attention
+
+    rng = np.random.default_rng(305)
+    cases = []
+    for n, d, dv in [(1, 3, 2), (7, 4, 3), (30, 8, 5)]:
+        Q, K, V = rng.normal(size=(n, d)), rng.normal(size=(n, d)), rng.normal(size=(n, dv))
+        cases.append(((Q, K, V), linear_attention(Q, K, V, causal=True)))
+    return run_checker("causal linear attention", candidate, cases,
+                       "phi(x) = np.where(x > 0, x + 1, np.exp(x)); walk i = 0..n-1 keeping S (d × d_v) and "
+                       "z (d,): add the outer product phi(k_i) v_iᵀ to S and phi(k_i) to z, then "
+                       "out_i = phi(q_i) @ S / (phi(q_i) @ z).", rtol=1e-9, atol=1e-12)

@@ -69,8 +69,819 @@ def heatmap(ax, M, *, xlabels=None, ylabels=None, title="", cmap="viridis", vmin
 
 # --- chapter 0: linear algebra toolkit ---
 
+def _draw_arrow(ax, vec, color, label=None, lw=2.0):
+    ax.annotate("", xy=(vec[0], vec[1]), xytext=(0.0, 0.0),
+                arrowprops=dict(arrowstyle="-|>", color=color, lw=lw, shrinkA=0, shrinkB=0))
+    if label is not None:  # an invisible line so the arrow gets a legend entry
+        ax.plot([], [], color=color, lw=lw, label=label)
+
+
+def transformation_figure(A, *, lim=None, title=None):
+    """The picture of a 2×2 matrix as a linear map (chapter 0).
+
+    Draws the unit circle and its image (an ellipse with semi-axes
+    :math:`\\sigma_1 u_1, \\sigma_2 u_2`), the unit square and its image (a
+    parallelogram whose signed area is :math:`\\det A`; orange when the map
+    flips orientation), the scaled left singular vectors :math:`\\sigma_i u_i`,
+    and the real eigenvector directions when they exist (:math:`Av = \\lambda v`
+    keeps those lines fixed).
+
+    Parameters
+    ----------
+    A : (2, 2) array_like
+    lim : float, optional
+        Half-width of the square view; by default it fits the picture (at least 2).
+
+    Examples
+    --------
+    >>> fig = transformation_figure([[2.0, 1.0], [0.0, 1.0]])
+    """
+    A = np.asarray(A, dtype=float)
+    if A.shape != (2, 2) or not np.all(np.isfinite(A)):
+        raise ValueError(f"A must be a finite 2x2 matrix; got shape {A.shape}")
+    fig, ax = new_figure(width=7.6, height=4.6)
+    theta = np.linspace(0.0, 2 * np.pi, 241)
+    circle = np.vstack([np.cos(theta), np.sin(theta)])
+    ellipse = A @ circle
+    square = np.array([[0, 1, 1, 0, 0], [0, 0, 1, 1, 0]], dtype=float)
+    image = A @ square
+    det = float(np.linalg.det(A))
+    det = 0.0 if abs(det) < 1e-12 else det  # print a singular matrix's det as +0.00, not -0.00
+    U, s, Vt = np.linalg.svd(A)
+
+    ax.plot(*circle, color="0.6", ls="--", lw=1, label="unit circle")
+    ax.fill(*square, color="0.85", alpha=0.5, label="unit square (area 1)")
+    flip = det < 0
+    ax.fill(*image, color="tab:orange" if flip else "tab:blue", alpha=0.25,
+            label=f"image of square: det = {det:+.2f}" + (" (flipped)" if flip else ""))
+    ax.plot(*ellipse, color="tab:blue", lw=2, label="image of circle A·x")
+    for i, color in enumerate(("tab:red", "tab:purple")):
+        _draw_arrow(ax, s[i] * U[:, i], color, label=f"σ{i + 1}·u{i + 1}, σ{i + 1} = {s[i]:.2f}")
+        ax.plot(*np.c_[[0, 0], Vt[i]], color=color, lw=1, ls=":")  # v_i on the circle, mapped to σ_i u_i
+
+    eigvals, eigvecs = np.linalg.eig(A)
+    extent = max(2.0, 1.15 * float(np.max(np.abs(np.c_[ellipse, image]))))
+    lim = extent if lim is None else float(lim)
+    if np.all(np.abs(eigvals.imag) < 1e-12):
+        drawn = []
+        for lam, v in zip(eigvals.real, eigvecs.real.T):
+            if any(abs(abs(v @ w) - 1.0) < 1e-8 for w in drawn):
+                continue  # a defective matrix (e.g. a shear) has one eigen-direction
+            drawn.append(v)
+            ax.plot(*np.c_[-lim * v, lim * v], color="tab:green", lw=1.2, ls="-.",
+                    label=f"eigen-direction, λ = {lam:.2f}")
+        eig_text = "real eigenvalues " + ", ".join(f"{lam:.2f}" for lam in eigvals.real)
+    else:
+        eig_text = f"complex eigenvalues {eigvals[0].real:.2f} ± {abs(eigvals[0].imag):.2f}i (no real eigenvector)"
+
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.axhline(0, color="0.8", lw=0.6)
+    ax.axvline(0, color="0.8", lw=0.6)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(title or f"A = [[{A[0, 0]:.2f}, {A[0, 1]:.2f}], [{A[1, 0]:.2f}, {A[1, 1]:.2f}]]\n{eig_text}",
+                 fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+    return fig
+
+
+def unit_balls_figure(ords=(1, 2, np.inf)):
+    """The unit balls :math:`\\{x : \\|x\\|_p \\le 1\\}` in the plane, one outline per norm (chapter 0).
+
+    Each boundary point is a direction :math:`d` divided by its norm,
+    :math:`d / \\|d\\|_p`, computed with :func:`lalib.linalg.vector_norm`.
+
+    Examples
+    --------
+    >>> fig = unit_balls_figure()
+    """
+    from .linalg import vector_norm
+
+    theta = np.linspace(0.0, 2 * np.pi, 721)
+    D = np.column_stack([np.cos(theta), np.sin(theta)])
+    fig, ax = new_figure(width=4.2, height=4.0)
+    for p in ords:
+        B = D / vector_norm(D, p)[:, None]
+        sub = "\\infty" if p == np.inf else str(p)
+        ax.plot(B[:, 0], B[:, 1], lw=2, label=f"$\\|x\\|_{{{sub}}} = 1$")
+    ax.set_aspect("equal")
+    ax.axhline(0, color="0.8", lw=0.6)
+    ax.axvline(0, color="0.8", lw=0.6)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title("unit balls of the 1-, 2- and ∞-norms")
+    ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def semilogy_curves(curves, *, xlabel="iteration k", ylabel="", title="", styles=None):
+    """Several curves against their index on a log y-axis (convergence and growth plots, chapter 0).
+
+    Parameters
+    ----------
+    curves : mapping of label -> (n,) array, or -> (x, y) pair of arrays
+    styles : mapping of label -> dict of matplotlib line keywords, optional
+
+    Examples
+    --------
+    >>> fig = semilogy_curves({"error": 0.5 ** np.arange(10)}, ylabel="error")
+    """
+    fig, ax = new_figure(width=5.0, height=3.4)
+    styles = styles or {}
+    for label, data in curves.items():
+        if isinstance(data, tuple):
+            x, y = map(np.asarray, data)
+        else:
+            y = np.asarray(data)
+            x = np.arange(y.size)
+        ax.semilogy(x, y, label=label, **styles.get(label, {}))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def svd_steps_figure(A):
+    """The SVD :math:`A = U\\Sigma V^T` as rotate – stretch – rotate, in four panels (chapter 0).
+
+    The unit circle (with :math:`v_1, v_2`) is rotated by :math:`V^T` onto the
+    axes, stretched by :math:`\\Sigma` into an axis-aligned ellipse, and rotated
+    by :math:`U` into the image :math:`A\\cdot` circle.
+
+    Examples
+    --------
+    >>> fig = svd_steps_figure([[2.0, 1.0], [0.0, 1.0]])
+    """
+    A = np.asarray(A, dtype=float)
+    U, s, Vt = np.linalg.svd(A)
+    theta = np.linspace(0.0, 2 * np.pi, 241)
+    C = np.vstack([np.cos(theta), np.sin(theta)])
+    stages = [
+        ("x on the unit circle", np.eye(2), Vt.T),
+        ("$V^T x$: rotate (or reflect)", Vt, np.eye(2)),
+        ("$\\Sigma V^T x$: stretch the axes", np.diag(s) @ Vt, np.diag(s)),
+        ("$U \\Sigma V^T x = A x$: rotate", A, U * s),
+    ]
+    fig, axes = new_figure(4, 1, width=2.7, height=2.9)
+    lim = 1.15 * max(1.0, s[0])
+    for ax, (title, M, arrows) in zip(axes, stages):
+        P = M @ C
+        ax.plot(*P, color="tab:blue", lw=1.8)
+        ax.plot(*(M @ np.c_[[0, 0], [1, 0]]), color="0.5", lw=0.8)  # where e1 goes: shows the rotation
+        for i, color in enumerate(("tab:red", "tab:purple")):
+            _draw_arrow(ax, arrows[:, i], color, label=(f"image of v{i + 1}" if ax is axes[0] else None))
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("$x_1$")
+    axes[0].set_ylabel("$x_2$")
+    axes[0].legend(fontsize=7, loc="lower left")
+    return fig
+
+
+def pca_figure(X, mean, components, stds, *, title="PCA: principal directions of a point cloud"):
+    """2-D data with its principal directions drawn from the mean, length = 2 standard deviations (chapter 0).
+
+    Parameters
+    ----------
+    X : (n, 2) array
+    mean : (2,) array
+    components : (2, 2) array, one principal direction per row
+    stds : (2,) array, the standard deviation along each direction
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).standard_normal((50, 2))
+    >>> fig = pca_figure(X, X.mean(0), np.eye(2), X.std(0))
+    """
+    X = np.asarray(X)
+    fig, ax = new_figure(width=4.6, height=4.0)
+    ax.scatter(X[:, 0], X[:, 1], s=8, alpha=0.5, color="0.4", label="data $x_i$")
+    for i, color in enumerate(("tab:red", "tab:purple")):
+        end = mean + 2 * stds[i] * components[i]
+        ax.annotate("", xy=tuple(end), xytext=tuple(mean),
+                    arrowprops=dict(arrowstyle="-|>", color=color, lw=2.5))
+        ax.plot([], [], color=color, lw=2.5, label=f"PC{i + 1}: 2·std = {2 * stds[i]:.2f}")
+    ax.set_aspect("equal")
+    ax.set_xlabel("feature 1")
+    ax.set_ylabel("feature 2")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def loglog_scatter(x, y, *, reference=None, xlabel="", ylabel="", title="", label="measured"):
+    """Points on log–log axes, with an optional reference line ``y = reference(x)`` (chapter 0: conditioning).
+
+    Examples
+    --------
+    >>> fig = loglog_scatter([1e2, 1e4], [1e-14, 1e-12], reference=lambda c: c * 2.2e-16)
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    fig, ax = new_figure(width=4.8, height=3.6)
+    ax.loglog(x, y, "o", label=label)
+    if reference is not None:
+        xs = np.geomspace(x.min(), x.max(), 50)
+        ax.loglog(xs, reference(xs), "--", color="0.4", label="cond(A) · eps")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def histograms(samples, *, bins=30, xlabel="", title="", density_line=None):
+    """Overlaid density histograms, one per labelled sample, with an optional density curve (chapter 0).
+
+    Parameters
+    ----------
+    samples : mapping of label -> (n,) array
+    density_line : (label, x, y), optional
+        A reference density to draw over the histograms.
+
+    Examples
+    --------
+    >>> fig = histograms({"u": np.random.default_rng(0).uniform(-1, 1, 100)})
+    """
+    fig, ax = new_figure(width=4.8, height=3.4)
+    for label, data in samples.items():
+        ax.hist(np.asarray(data), bins=bins, density=True, alpha=0.5, label=label)
+    if density_line is not None:
+        label, x, y = density_line
+        ax.plot(x, y, "k--", lw=1.5, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
 # --- chapter 1: embeddings ---
+
+_CH1_GROUP_COLORS = {"people": "tab:red", "places": "tab:blue", "verbs": "tab:green", "other": "0.6"}
+
+
+def zipf_figure(counts, *, title="word frequencies in the corpus"):
+    """Rank–frequency plot on log–log axes (Zipf's law), one line per labelled count array.
+
+    ``counts`` is an array, or a dict label → array of token counts.
+
+    Examples
+    --------
+    >>> fig = zipf_figure(np.array([50, 20, 10, 5]))
+    """
+    series = counts if isinstance(counts, dict) else {"tokens": counts}
+    fig, ax = new_figure(width=4.6, height=3.2)
+    for label, c in series.items():
+        c = np.sort(np.asarray(c, dtype=float))[::-1]
+        c = c[c > 0]
+        ax.loglog(np.arange(1, c.size + 1), c, ".", ms=3, label=label)
+    ax.set_xlabel("rank of the token")
+    ax.set_ylabel("count")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def matrices_figure(mats, titles, *, labels=None, xlabels=None, ylabels=None, width=3.6, cmap="viridis",
+                    suptitle="", xlabel="context word j", ylabel="word i", vmin=None, vmax=None):
+    """Several matrices side by side as heatmaps with shared tick labels.
+
+    ``labels`` labels both axes (square matrices); ``xlabels`` / ``ylabels`` override one axis.
+
+    Examples
+    --------
+    >>> fig = matrices_figure([np.eye(3), np.ones((3, 3))], ["I", "ones"], labels=list("abc"))
+    """
+    fig, axes = new_figure(len(mats), width=width, height=width * 0.9)
+    axes = np.atleast_1d(axes)
+    for ax, M, t in zip(axes, mats, titles):
+        heatmap(ax, M, xlabels=labels if xlabels is None else xlabels,
+                ylabels=labels if ylabels is None else ylabels, title=t, cmap=cmap, xlabel=xlabel, ylabel=ylabel,
+                vmin=vmin, vmax=vmax)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def curves_figure(x, curves, *, xlabel="", ylabel="", title="", logy=False, marks=None, ylim=None,
+                  width=4.6, height=3.2):
+    """Line plot of several labelled curves over a shared x; ``marks`` draws vertical lines.
+
+    Examples
+    --------
+    >>> fig = curves_figure([1, 2, 3], {"a": [1, 2, 3]}, xlabel="k", ylabel="y")
+    """
+    fig, ax = new_figure(width=width, height=height)
+    for label, y in curves.items():
+        ax.plot(x if not isinstance(x, dict) else x[label], y, ".-" if len(y) < 40 else "-", label=label, ms=4)
+    for m in (marks or []):
+        ax.axvline(m, color="0.5", ls=":", lw=1)
+    if logy:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _ch1_scatter_words(ax, Y, labels, groups, *, annotate=True, fontsize=7):
+    groups = list(groups) if groups is not None else ["other"] * len(labels)
+    for g in dict.fromkeys(groups):
+        sel = [i for i, gi in enumerate(groups) if gi == g]
+        ax.scatter(Y[sel, 0], Y[sel, 1], s=12, color=_CH1_GROUP_COLORS.get(g, "0.4"), label=g, alpha=0.8)
+    if annotate:
+        for i, w in enumerate(labels):
+            ax.annotate(w, Y[i], fontsize=fontsize, xytext=(2, 2), textcoords="offset points")
+
+
+def embedding_map_figure(Y, labels, *, groups=None, arrows=(), title="", xlabel="PC 1", ylabel="PC 2",
+                         annotate=True):
+    """Words at their 2-D coordinates ``Y`` (n, 2), coloured by group; arrows ``(i, j)`` from word i to j.
+
+    Parallel arrows of equal length are the picture of an analogy: b − a ≈ d − c.
+
+    Examples
+    --------
+    >>> fig = embedding_map_figure(np.eye(2), ["a", "b"], arrows=[(0, 1)])
+    """
+    Y = np.asarray(Y, dtype=float)
+    fig, ax = new_figure(width=5.0, height=4.2)
+    _ch1_scatter_words(ax, Y, labels, groups, annotate=annotate)
+    for i, j in arrows:
+        ax.annotate("", xy=Y[j], xytext=Y[i],
+                    arrowprops=dict(arrowstyle="->", color="0.3", lw=1.0, shrinkA=2, shrinkB=2))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if groups is not None:
+        ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def pmi_scatter_figure(target, scores, *, title="skip-gram scores against shifted PMI",
+                       xlabel=r"$\mathrm{PMI}_{ij} - \log k$", ylabel=r"$w_i^T c_j$"):
+    """Scatter of SGNS scores against the shifted PMI, with the line y = x.
+
+    Examples
+    --------
+    >>> fig = pmi_scatter_figure(np.arange(3.0), np.arange(3.0))
+    """
+    target, scores = np.asarray(target, float), np.asarray(scores, float)
+    fig, ax = new_figure(width=4.2, height=3.6)
+    ax.scatter(target, scores, s=4, alpha=0.35, label="frequent pairs (i, j)")
+    lo, hi = min(target.min(), scores.min()), max(target.max(), scores.max())
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def positions_figure(PE, G, *, title_pe="sinusoidal encodings PE", title_g=r"$\langle PE(p), PE(q)\rangle$"):
+    """Two panels: the encoding matrix (positions × dimensions) and its Gram matrix (Toeplitz).
+
+    Examples
+    --------
+    >>> PE = np.ones((4, 2)); fig = positions_figure(PE, PE @ PE.T)
+    """
+    fig, axes = new_figure(2, width=4.0, height=3.4)
+    heatmap(axes[0], PE, title=title_pe, cmap="RdBu_r", vmin=-1, vmax=1, xlabel="dimension", ylabel="position p")
+    heatmap(axes[1], G, title=title_g, cmap="viridis", xlabel="position q", ylabel="position p")
+    return fig
+
+
+def embedding_explorer_figure(Y, labels, groups, word, neighbors, sims, ks, accuracy, k, *, acc_groups=None):
+    """The chapter 1 explorer's picture: the 2-D map with a word and its neighbours, their
+    cosine similarities, and analogy accuracy against the embedding dimension k.
+
+    Parameters
+    ----------
+    Y : (n, 2) coordinates of the words in the map
+    labels, groups : the n words and their groups
+    word : int index of the chosen word; neighbors : (m,) indices; sims : (m,) cosines
+    ks : (K,) dimensions; accuracy : (K,) overall accuracy (and dict ``acc_groups`` of per-group curves)
+    k : the current dimension
+
+    Examples
+    --------
+    >>> fig = embedding_explorer_figure(np.eye(3)[:, :2], list("abc"), ["people"] * 3, 0, [1], [0.5],
+    ...                                 [1, 2], [0.1, 0.2], 2)
+    """
+    Y = np.asarray(Y, dtype=float)
+    fig, axes = new_figure(3, width=3.6, height=3.4)
+    ax = axes[0]
+    _ch1_scatter_words(ax, Y, labels, groups, annotate=False)
+    for j in neighbors:
+        ax.plot(*zip(Y[word], Y[j]), color="0.4", lw=0.8)
+        ax.annotate(labels[j], Y[j], fontsize=7, xytext=(2, 2), textcoords="offset points")
+    ax.scatter(*Y[word], s=120, facecolors="none", edgecolors="k", lw=1.5)
+    ax.annotate(labels[word], Y[word], fontsize=10, weight="bold", xytext=(4, 4), textcoords="offset points")
+    ax.set_title(f"'{labels[word]}' among the {groups[word]} (PCA map, k = {k})", fontsize=9)
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    ax.legend(fontsize=7, loc="best")
+    ax = axes[1]
+    order = np.arange(len(neighbors))[::-1]
+    ax.barh(order, sims, color=[_CH1_GROUP_COLORS.get(groups[j], "0.5") for j in neighbors])
+    ax.set_yticks(order, labels=[labels[j] for j in neighbors], fontsize=8)
+    ax.set_xlim(min(0.0, float(np.min(sims))), 1.0)
+    ax.set_xlabel("cosine similarity")
+    ax.set_title(f"nearest neighbours of '{labels[word]}'", fontsize=9)
+    ax = axes[2]
+    ax.plot(ks, accuracy, "k.-", label="all questions", ms=4)
+    for g, acc in (acc_groups or {}).items():
+        ax.plot(ks, acc, "-", color=_CH1_GROUP_COLORS.get(g, "0.5"), lw=1, label=g)
+    ax.axvline(k, color="0.5", ls=":")
+    i = int(np.argmin(np.abs(np.asarray(ks) - k)))
+    ax.plot([ks[i]], [accuracy[i]], "ko", ms=7, mfc="none")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("embedding dimension k")
+    ax.set_ylabel("analogy accuracy (3CosAdd)")
+    ax.set_title(f"accuracy {accuracy[i]:.2f} at k = {ks[i]}", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
 
 # --- chapter 2: MLPs and backpropagation ---
 
+_CLASS_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+
+
+def decision_grid(X, n=120, margin=0.25):
+    """A square grid of points covering the data, for drawing decision regions (chapter 2).
+
+    Returns ``(gx, gy, points)``: ``gx`` (n,) and ``gy`` (n,) the coordinates,
+    ``points`` (n², 2) the grid points in row-major order (``y`` slow, ``x`` fast),
+    ready for a batched forward pass.
+
+    Examples
+    --------
+    >>> gx, gy, P = decision_grid(np.array([[0.0, 0.0], [1.0, 1.0]]), n=5)
+    >>> P.shape
+    (25, 2)
+    """
+    X = np.asarray(X, dtype=float)
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    gx, gy = np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
+    xx, yy = np.meshgrid(gx, gy)
+    return gx, gy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def draw_decision_regions(ax, X, y, gx, gy, grid_labels, *, title=""):
+    """Colour the plane by predicted class and scatter the labelled points on ``ax`` (chapter 2).
+
+    Parameters
+    ----------
+    X : (n, 2), y : (n,) int
+    gx, gy : grid coordinates from :func:`decision_grid`
+    grid_labels : (len(gy) * len(gx),) predicted class of each grid point
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0]]); gx, gy, P = decision_grid(X, n=4)
+    >>> fig, ax = new_figure(); draw_decision_regions(ax, X, [0, 1], gx, gy, (P[:, 0] > 0.5).astype(int))
+    """
+    from matplotlib.colors import ListedColormap
+
+    y = np.asarray(y)
+    k = int(max(np.max(y), np.max(grid_labels))) + 1
+    cmap = ListedColormap(_CLASS_COLORS[:k])
+    labels = np.asarray(grid_labels).reshape(len(gy), len(gx))
+    ax.imshow(labels, origin="lower", extent=(gx[0], gx[-1], gy[0], gy[-1]), cmap=cmap,
+              vmin=-0.5, vmax=k - 0.5, alpha=0.25, interpolation="nearest", aspect="auto")
+    for c in range(k):
+        pts = X[y == c]
+        ax.scatter(pts[:, 0], pts[:, 1], s=9, color=_CLASS_COLORS[c], edgecolors="k", linewidths=0.3,
+                   label=f"class {c}")
+    ax.set_xlim(gx[0], gx[-1])
+    ax.set_ylim(gy[0], gy[-1])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(title, fontsize=10)
+
+
+def decision_regions_figure(X, y, gx, gy, grid_labels_list, titles, *, width=3.2):
+    """One or more decision-region panels side by side, e.g. snapshots during training (chapter 2).
+
+    Parameters
+    ----------
+    grid_labels_list : list of (len(gy) * len(gx),) arrays, one per panel
+    titles : list of str, one per panel
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0]]); gx, gy, P = decision_grid(X, n=4)
+    >>> fig = decision_regions_figure(X, [0, 1], gx, gy, [(P[:, 0] > 0.5).astype(int)], ["one panel"])
+    """
+    k = len(grid_labels_list)
+    fig, axes = new_figure(k, 1, width=width, height=width)
+    axes = np.atleast_1d(axes)
+    for ax, labels, title in zip(axes, grid_labels_list, titles):
+        draw_decision_regions(ax, X, y, gx, gy, labels, title=title)
+        ax.set_aspect("equal")
+    axes[0].legend(fontsize=7, loc="lower left", framealpha=0.8)
+    return fig
+
+
+def activations_figure(z, curves):
+    """Each activation ``σ`` and its derivative ``σ'`` on a common axis, two panels (chapter 2).
+
+    Parameters
+    ----------
+    z : (m,) points
+    curves : mapping name -> (σ(z), σ'(z))
+
+    Examples
+    --------
+    >>> z = np.linspace(-3, 3, 7)
+    >>> fig = activations_figure(z, {"tanh": (np.tanh(z), 1 - np.tanh(z) ** 2)})
+    """
+    fig, (ax1, ax2) = new_figure(2, 1, width=4.0, height=3.0)
+    for name, (values, derivative) in curves.items():
+        ax1.plot(z, values, label=name)
+        ax2.plot(z, derivative, label=name)
+    ax1.set_title("activations $\\sigma(z)$", fontsize=10)
+    ax2.set_title("derivatives $\\sigma'(z)$: the Jacobian's diagonal", fontsize=10)
+    for ax in (ax1, ax2):
+        ax.set_xlabel("$z$")
+        ax.grid(True, alpha=0.3)
+        ax.axhline(0, color="0.5", lw=0.6)
+    ax1.set_ylabel("$\\sigma(z)$")
+    ax2.set_ylabel("$\\sigma'(z)$")
+    ax1.legend(fontsize=8)
+    return fig
+
+
+def training_curves_figure(history, *, title=""):
+    """Loss (log scale) and, when present, accuracy against epoch (chapter 2).
+
+    Parameters
+    ----------
+    history : dict with list ``"loss"`` and optional list ``"accuracy"`` (entry 0 = before training)
+
+    Examples
+    --------
+    >>> fig = training_curves_figure({"loss": [1.0, 0.5, 0.2], "accuracy": [0.3, 0.6, 0.9]})
+    """
+    has_acc = "accuracy" in history
+    fig, axes = new_figure(2 if has_acc else 1, 1, width=3.8, height=2.9)
+    axes = np.atleast_1d(axes)
+    epochs = np.arange(len(history["loss"]))
+    axes[0].semilogy(epochs, history["loss"], color="tab:red", label="training loss")
+    axes[0].set_ylabel("loss")
+    if has_acc:
+        axes[1].plot(epochs, history["accuracy"], color="tab:blue", label="training accuracy")
+        axes[1].set_ylabel("accuracy")
+        axes[1].set_ylim(0, 1.02)
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def layer_curves_figure(curves, *, ylabel, title="", xlabel="layer $\\ell$", logy=True, logx=False, band=None,
+                        band_label="within a factor 2"):
+    """Curves of a per-layer (or per-index) quantity, one per label, optionally on a log axis (chapter 2).
+
+    Parameters
+    ----------
+    curves : mapping label -> (m,) values at x = 1..m, or -> (x, values)
+    band : (low, high), optional; a shaded horizontal band, labelled ``band_label``
+
+    Examples
+    --------
+    >>> fig = layer_curves_figure({"He": np.ones(20)}, ylabel="variance", band=(0.5, 2))
+    """
+    fig, ax = new_figure(width=5.0, height=3.3)
+    for label, data in curves.items():
+        if isinstance(data, tuple):
+            x, v = map(np.asarray, data)
+        else:
+            v = np.asarray(data)
+            x = np.arange(1, v.size + 1)
+        ax.plot(x, v, marker="o", ms=3, label=label)
+    if band is not None:
+        ax.axhspan(*band, color="0.85", zorder=0, label=band_label)
+    if logy:
+        ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def scatter_before_after_figure(before, after, *, titles=("before", "after"), xlabel="feature 1",
+                                ylabel="feature 2"):
+    """Two 2-D point clouds side by side on the same axes limits (chapter 2: batch normalization).
+
+    Examples
+    --------
+    >>> P = np.random.default_rng(0).standard_normal((20, 2))
+    >>> fig = scatter_before_after_figure(P * 3 + 1, P)
+    """
+    before, after = np.asarray(before), np.asarray(after)
+    fig, axes = new_figure(2, 1, width=3.3, height=3.3)
+    both = np.vstack([before[:, :2], after[:, :2]])
+    lo, hi = both.min() - 0.5, both.max() + 0.5
+    for ax, P, title, color in zip(axes, (before, after), titles, ("tab:gray", "tab:blue")):
+        ax.scatter(P[:, 0], P[:, 1], s=8, alpha=0.6, color=color)
+        ax.axhline(0, color="0.6", lw=0.6)
+        ax.axvline(0, color="0.6", lw=0.6)
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_aspect("equal")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def mlp_spectra_figure(X, y, gx, gy, grid_labels, spectra, *, epoch, loss, acc, logy=True, ymax=None):
+    """Decision regions beside the singular values of every weight matrix (chapter 2 explorer).
+
+    Parameters
+    ----------
+    X : (n, 2), y : (n,)
+    gx, gy, grid_labels : see :func:`draw_decision_regions`
+    spectra : list of 1-D arrays, the singular values of ``W1, W2, ...`` (descending)
+    epoch : int, loss : float, acc : float — shown in the titles
+    ymax : float, optional; a fixed upper y-limit so frames are comparable
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0]]); gx, gy, P = decision_grid(X, n=4)
+    >>> fig = mlp_spectra_figure(X, [0, 1], gx, gy, (P[:, 0] > .5).astype(int), [np.array([2.0, 1.0])],
+    ...                          epoch=0, loss=0.7, acc=0.5)
+    """
+    fig, (ax1, ax2) = new_figure(2, 1, width=3.9, height=3.5)
+    draw_decision_regions(ax1, X, y, gx, gy, grid_labels,
+                          title=f"epoch {epoch}: loss {loss:.3f}, accuracy {acc:.2f}")
+    ax1.legend(fontsize=7, loc="lower left", framealpha=0.8)
+    for l, s in enumerate(spectra, start=1):
+        ax2.plot(np.arange(1, len(s) + 1), s, marker="o", ms=3, label=f"$W_{l}$ ({len(s)} values)")
+    if logy:
+        ax2.set_yscale("log")
+    if ymax is not None:
+        ax2.set_ylim(top=ymax)
+    ax2.set_xlabel("index $i$")
+    ax2.set_ylabel("singular value $\\sigma_i(W_\\ell)$")
+    ax2.set_title("singular values of each weight matrix", fontsize=10)
+    ax2.grid(True, which="major", alpha=0.3)
+    ax2.legend(fontsize=8)
+    return fig
+
+
 # --- chapter 3: attention and transformers ---
+
+def attention_maps_figure(maps, titles, *, labels=None, width=3.0, cmap="viridis", suptitle=""):
+    """Several attention matrices side by side, keys on the x-axis and queries on the y-axis.
+
+    ``maps`` is a list of ``(n, m)`` arrays (e.g. one per head); ``labels`` the
+    token strings shown on both axes (queries = keys for self-attention). All
+    panels share the colour scale ``[0, max]`` so heads can be compared.
+
+    Examples
+    --------
+    >>> fig = attention_maps_figure([np.eye(3) , np.ones((3, 3)) / 3], ["head 1", "head 2"])
+    """
+    maps = [np.asarray(M) for M in maps]
+    fig, axes = new_figure(len(maps), width=width, height=width * 0.9)
+    axes = np.atleast_1d(axes)
+    vmax = max(float(M.max()) for M in maps)
+    for ax, M, title in zip(axes, maps, titles):
+        heatmap(ax, M, xlabels=labels, ylabels=labels, title=title, cmap=cmap, vmin=0.0, vmax=vmax,
+                colorbar=ax is axes[-1], xlabel="key $j$", ylabel="query $i$")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def line_curves_figure(x, curves, *, xlabel="", ylabel="", title="", logx=False, logy=False, styles=None,
+                       width=5.0, height=3.5, hline=None):
+    """Curves ``{label: y}`` against a shared ``x`` on one axes (optionally log scales).
+
+    ``hline`` is an optional ``(value, label)`` drawn as a dashed horizontal line.
+
+    Examples
+    --------
+    >>> fig = line_curves_figure([1, 2, 4], {"error": [1.0, 0.5, 0.25]}, logx=True, logy=True)
+    """
+    fig, ax = new_figure(width=width, height=height)
+    styles = styles or {}
+    for label, y in curves.items():
+        ax.plot(x, y, styles.get(label, "o-"), label=label, ms=4)
+    if hline is not None:
+        ax.axhline(hline[0], color="gray", ls="--", lw=1, label=hline[1])
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def scaling_figure(ns, measurements, *, ylabel="time (s)", title="", guides=(1, 2)):
+    """Measured cost against sequence length on log–log axes, with O(n) and O(n²) guide lines.
+
+    ``measurements`` maps a method's name to its values at ``ns`` (NaN where
+    not measured). A guide ``n^p`` is drawn through the first value of the
+    first curve so the slopes can be read off: slope 1 is linear, 2 quadratic.
+
+    Examples
+    --------
+    >>> fig = scaling_figure([256, 512], {"full": [1.0, 4.0], "linear": [1.0, 2.0]})
+    """
+    ns = np.asarray(ns, dtype=float)
+    fig, ax = new_figure(width=5.5, height=4.0)
+    for name, vals in measurements.items():
+        ax.loglog(ns, vals, "o-", label=name, ms=4)
+    anchor = float(np.asarray(next(iter(measurements.values())), dtype=float)[0])
+    for p, ls in zip(guides, (":", "--", "-.")):
+        ax.loglog(ns, anchor * (ns / ns[0]) ** p, color="gray", ls=ls, lw=1,
+                  label=f"$O(n^{p})$ guide" if p != 1 else "$O(n)$ guide")
+    ax.set_xticks(ns, labels=[str(int(v)) for v in ns])
+    ax.set_xticks([], minor=True)  # the measured n as plain numbers, no crowded minor labels
+    ax.set(xlabel="sequence length $n$", ylabel=ylabel, title=title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def kernel_smoother_figure(x, y, xq, curves, *, title="attention as a kernel smoother"):
+    """Data points ``(x_j, y_j)`` and smoothed curves ``{label: ŷ(xq)}`` (Nadaraya–Watson).
+
+    Examples
+    --------
+    >>> fig = kernel_smoother_figure([0, 1], [0, 1], [0, 0.5, 1], {"h=1": [0.2, 0.5, 0.8]})
+    """
+    fig, ax = new_figure(width=5.5, height=3.5)
+    ax.scatter(x, y, s=12, color="gray", alpha=0.7, label="values $v_j$ at keys $k_j$")
+    for label, yq in curves.items():
+        ax.plot(xq, yq, lw=2, label=label)
+    ax.set(xlabel="position (query $q$ / key $k$)", ylabel="value", title=title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def attention_explorer_figure(A, A_approx, labels, query, *, approx_name="approximation", title=""):
+    """The attention explorer's picture: exact map, approximate map, one query's row, singular values.
+
+    Parameters
+    ----------
+    A, A_approx : (n, n) attention matrices (rows sum to one)
+    labels : list of n token strings
+    query : int, the row shown as bars (highlighted on the maps)
+    approx_name : str, names the approximation in titles and legends
+
+    Examples
+    --------
+    >>> A = np.full((3, 3), 1 / 3); fig = attention_explorer_figure(A, A, ["a", "b", "c"], 0)
+    """
+    A, A_approx = np.asarray(A), np.asarray(A_approx)
+    n = A.shape[0]
+    fig, axes = new_figure(2, 2, width=4.2, height=3.4)
+    (ax1, ax2), (ax3, ax4) = axes
+    vmax = float(max(A.max(), A_approx.max()))
+    ticks = labels if n <= 32 else None
+    heatmap(ax1, A, xlabels=ticks, ylabels=ticks, title=title or "exact attention $A$", vmin=0, vmax=vmax,
+            xlabel="key $j$", ylabel="query $i$")
+    err = np.linalg.norm(A - A_approx) / np.linalg.norm(A)
+    heatmap(ax2, A_approx, xlabels=ticks, ylabels=ticks, vmin=0, vmax=vmax, xlabel="key $j$", ylabel="query $i$",
+            title=f"{approx_name}\n" + r"$\|A-\tilde A\|_F/\|A\|_F$" + f" = {err:.3f}")
+    for ax in (ax1, ax2):
+        ax.axhline(query, color="red", lw=1.0)
+    pos = np.arange(n)
+    ax3.bar(pos - 0.2, A[query], width=0.4, label="exact")
+    ax3.bar(pos + 0.2, A_approx[query], width=0.4, label=approx_name)
+    if ticks is not None:
+        ax3.set_xticks(pos, labels=list(labels), rotation=90, fontsize=8)
+    ax3.set(xlabel="key $j$", ylabel="weight $a_{ij}$",
+            title=f"row of query {query}" + (f" ({labels[query]!s})" if labels is not None else ""))
+    ax3.legend(fontsize=8)
+    s = np.linalg.svd(A, compute_uv=False)
+    s2 = np.linalg.svd(A_approx, compute_uv=False)
+    ax4.semilogy(np.arange(1, n + 1), np.maximum(s, 1e-17), "o-", ms=3, label="exact $A$")
+    ax4.semilogy(np.arange(1, n + 1), np.maximum(s2, 1e-17), "s-", ms=3, label=approx_name)
+    ax4.set(xlabel="index $r$", ylabel=r"singular value $\sigma_r$", title="singular values", ylim=(1e-17, 2))
+    ax4.grid(True, which="both", alpha=0.3)
+    ax4.legend(fontsize=8)
+    return fig

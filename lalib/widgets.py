@@ -108,8 +108,436 @@ class Explorer(widgets.VBox):
 
 # --- chapter 0: linear algebra toolkit ---
 
+import numpy as np  # noqa: E402  (each chapter's section imports what it needs)
+
+from .plotting import transformation_figure  # noqa: E402
+
+TRANSFORMATION_PRESETS = {
+    "identity": ((1.0, 0.0), (0.0, 1.0)),
+    "rotation by 30°": ((0.866, -0.5), (0.5, 0.866)),
+    "shear": ((1.0, 1.0), (0.0, 1.0)),
+    "scaling": ((1.5, 0.0), (0.0, 0.5)),
+    "projection onto y = x": ((0.5, 0.5), (0.5, 0.5)),
+    "reflection across the x-axis": ((1.0, 0.0), (0.0, -1.0)),
+    "singular (rank 1)": ((1.0, 2.0), (0.5, 1.0)),
+}
+
+
+def transformation_explorer(A=None, *, preset="shear"):
+    """A 2×2 matrix as a linear map: four sliders for its entries, and presets (chapter 0).
+
+    The picture (:func:`lalib.plotting.transformation_figure`) shows the unit
+    circle mapped to an ellipse, the singular vectors scaled by the singular
+    values, the real eigen-directions when they exist, and the determinant as
+    the signed area of the image of the unit square. Choosing a preset
+    (rotation, shear, scaling, projection, reflection, singular, identity) sets
+    the four sliders at once; moving a slider afterwards switches the preset
+    menu back to "custom".
+
+    Parameters
+    ----------
+    A : (2, 2) array_like, optional
+        Starting matrix (entries are clipped to the sliders' range [-2, 2]);
+        default: the ``preset``.
+    preset : str
+        One of :data:`TRANSFORMATION_PRESETS`, used when ``A`` is None.
+
+    Returns
+    -------
+    Explorer
+        Controls ``a11, a12, a21, a22``; ``explorer.presets`` is the preset menu.
+
+    Examples
+    --------
+    >>> ex = transformation_explorer(preset="rotation by 30°")
+    >>> ex.presets.value = "shear"; ex.state["a12"]
+    1.0
+    """
+    if A is None:
+        if preset not in TRANSFORMATION_PRESETS:
+            raise ValueError(f"preset must be one of {sorted(TRANSFORMATION_PRESETS)}; got {preset!r}")
+        A = TRANSFORMATION_PRESETS[preset]
+    A = np.asarray(A, dtype=float)
+    if A.shape != (2, 2) or not np.all(np.isfinite(A)):
+        raise ValueError(f"A must be a finite 2x2 matrix; got shape {A.shape}")
+    A = np.clip(A, -2.0, 2.0)
+    names = ("a11", "a12", "a21", "a22")
+    controls = {
+        name: widgets.FloatSlider(value=float(v), min=-2.0, max=2.0, step=0.01, description=name,
+                                  continuous_update=False, readout_format=".2f")
+        for name, v in zip(names, A.ravel())
+    }
+
+    def draw(a11, a12, a21, a22):
+        return transformation_figure(np.array([[a11, a12], [a21, a22]]), lim=3.2)
+
+    menu = widgets.Dropdown(options=["custom", *TRANSFORMATION_PRESETS], description="preset",
+                            value=preset if preset in TRANSFORMATION_PRESETS else "custom")
+    explorer = Explorer(controls, draw, header=menu, columns=2)
+    explorer.presets = menu
+    applying = {"now": False}
+
+    def on_preset(change):
+        if change["new"] == "custom":
+            return
+        values = dict(zip(names, np.ravel(TRANSFORMATION_PRESETS[change["new"]])))
+        applying["now"] = True
+        try:
+            explorer.set(**{k: float(v) for k, v in values.items()})  # one redraw for four sliders
+        finally:
+            applying["now"] = False
+
+    def on_slider(_change):
+        if not applying["now"] and menu.value != "custom":
+            menu.value = "custom"  # the matrix no longer is the preset
+
+    menu.observe(on_preset, names="value")
+    for control in controls.values():
+        control.observe(on_slider, names="value")
+    if A is not None and menu.value != "custom":
+        preset_matrix = np.asarray(TRANSFORMATION_PRESETS[menu.value])
+        if not np.allclose(preset_matrix, A):
+            menu.value = "custom"
+    return explorer
+
+
 # --- chapter 1: embeddings ---
+
+from . import embeddings as _emb  # noqa: E402
+from .plotting import embedding_explorer_figure as _embedding_explorer_figure  # noqa: E402
+
+
+def _ch1_default_embedding_data():
+    """PPMI of the chapter's corpus (200,000 tokens, seed 0, min_count 20, window 2, α = 0.75)."""
+    from . import datasets as _ds
+
+    corpus = _ds.synthetic_corpus(200_000, np.random.default_rng(0))
+    vocab = _emb.build_vocab(corpus.tokens, min_count=20)
+    ids = _emb.encode(corpus.tokens, vocab)
+    M = _emb.ppmi(_emb.cooccurrence(ids, len(vocab), 2), alpha=0.75)
+    questions = np.array([[vocab.stoi[w] for w in q[:4]] for q in corpus.analogies])
+    question_groups = [q[4] for q in corpus.analogies]
+    words = [vocab.stoi[w] for w in corpus.words]
+    groups = [corpus.group[w] for w in corpus.words]
+    return M, vocab.itos, questions, question_groups, words, groups
+
+
+def embedding_explorer(M=None, labels=None, *, questions=None, question_groups=None, words=None,
+                       groups=None, k_max=80, k_step=5, power=0.5, n_neighbors=8, word=None):
+    """Pick a word and an embedding dimension k; see neighbours, the 2-D map and analogy accuracy (chapter 1).
+
+    The embeddings are ``W_k = U_k Σ_k^power`` from the truncated SVD of ``M``
+    (e.g. a PPMI matrix). One SVD of rank ``k_max`` is computed when the
+    explorer is made; every k is a truncation of it, and the analogy accuracy
+    for every k on the slider is computed then too, so moving the controls
+    only redraws. The map is a PCA of the unit-normalized vectors of the chosen
+    word's group (e.g. all people) at the current k; its nearest neighbours (by
+    cosine) are searched in that group too.
+
+    Parameters
+    ----------
+    M : (V, V') dense or sparse, optional
+        Default: PPMI of the chapter's synthetic corpus (200,000 tokens, seed 0).
+    labels : list of V str
+    questions : (q, 4) int, rows a, b, c, d meaning a : b :: c : d
+    question_groups : list of q str, optional (per-group accuracy curves)
+    words : list of int ids shown in the map and the menu (default: all)
+    groups : list of str, one per entry of ``words`` (colours)
+    k_max, k_step : int
+        The slider runs over k = k_step, 2 k_step, …, k_max.
+    n_neighbors : int
+    word : str, optional
+        The word chosen at first.
+
+    Returns
+    -------
+    Explorer
+        Controls ``word`` (Dropdown) and ``k`` (IntSlider).
+
+    Examples
+    --------
+    >>> ex = embedding_explorer()            # doctest: +SKIP
+    >>> ex.set(word="queen", k=20)           # doctest: +SKIP
+    """
+    if M is None:
+        M, labels, questions, question_groups, words, groups = _ch1_default_embedding_data()
+    if labels is None or len(labels) != M.shape[0]:
+        raise ValueError(f"labels must give one word per row of M ({M.shape[0]}); got "
+                         f"{None if labels is None else len(labels)}")
+    words = list(range(M.shape[0])) if words is None else [int(w) for w in words]
+    groups = ["other"] * len(words) if groups is None else list(groups)
+    if len(groups) != len(words):
+        raise ValueError(f"groups must have one entry per word ({len(words)}); got {len(groups)}")
+    k_step = _check_positive_int(k_step, "k_step")
+    k_max = _check_positive_int(k_max, "k_max", maximum=min(M.shape) - (1 if hasattr(M, "tocsr") else 0),
+                                why="the rank of a truncated SVD of M")
+    n_neighbors = _check_positive_int(n_neighbors, "n_neighbors", maximum=len(words) - 1)
+    _, (U, s, _) = _emb.svd_embeddings(M, k_max, power=power, return_svd=True)  # the one SVD
+    ks = np.arange(k_step, k_max + 1, k_step)
+    if ks.size == 0:
+        raise ValueError(f"k_step must be <= k_max; got k_step={k_step}, k_max={k_max}")
+    scaled = U * s ** power
+    acc, acc_groups = np.full(ks.size, np.nan), {}
+    if questions is not None:
+        questions = np.asarray(questions)
+        qg = np.asarray(question_groups) if question_groups is not None else None
+        names = list(dict.fromkeys(qg)) if qg is not None else []
+        acc_groups = {g: np.zeros(ks.size) for g in names}
+        for i, k in enumerate(ks):
+            pred = _emb.analogy(scaled[:, :k], questions[:, 0], questions[:, 1], questions[:, 2])[:, 0]
+            hit = pred == questions[:, 3]
+            acc[i] = hit.mean()
+            for g in names:
+                acc_groups[g][i] = hit[qg == g].mean()
+    labels_shown = [labels[w] for w in words]
+    group_of = np.asarray(groups)
+    cache = {}
+
+    def view(k, group):
+        # unit vectors of the chosen word's group at dimension k, their PCA map and cosines
+        if (k, group) not in cache:
+            members = np.flatnonzero(group_of == group)
+            Wk = scaled[np.asarray(words)[members], :k]
+            Wn = Wk / np.maximum(np.linalg.norm(Wk, axis=1, keepdims=True), 1e-300)
+            Uc, sc, _ = np.linalg.svd(Wn - Wn.mean(axis=0), full_matrices=False)
+            Y = Uc[:, :2] * sc[:2]
+            Y = Y * np.sign(Y[np.argmax(np.abs(Y), axis=0), [0, 1]])  # fixed orientation
+            cache[k, group] = (members, Y, Wn @ Wn.T)
+        return cache[k, group]
+
+    def draw(word, k):
+        i_all = labels_shown.index(word)
+        members, Y, S = view(k, group_of[i_all])
+        i = int(np.flatnonzero(members == i_all)[0])
+        sims = S[i].copy()
+        sims[i] = -np.inf
+        nb = np.argsort(-sims, kind="stable")[:min(n_neighbors, len(members) - 1)]
+        return _embedding_explorer_figure(Y, [labels_shown[m] for m in members], list(group_of[members]), i, nb,
+                                          sims[nb], ks, acc, k, acc_groups=acc_groups)
+
+    start = word if word in labels_shown else labels_shown[0]
+    k0 = int(ks[np.nanargmax(acc)]) if questions is not None else int(ks[-1])
+    controls = {
+        "word": widgets.Dropdown(options=sorted(labels_shown), value=start, description="word"),
+        "k": widgets.IntSlider(value=k0, min=int(ks[0]), max=int(ks[-1]), step=k_step,
+                               description="dimension k", continuous_update=False),
+    }
+    explorer = Explorer(controls, draw, columns=2)
+    explorer.ks, explorer.accuracy, explorer.accuracy_by_group = ks, acc, acc_groups
+    return explorer
+
 
 # --- chapter 2: MLPs and backpropagation ---
 
+from . import datasets as _datasets  # noqa: E402
+from . import mlp as _mlp  # noqa: E402
+from ._validate import check_positive_int as _check_positive_int  # noqa: E402
+from ._validate import check_rng as _check_rng  # noqa: E402
+from .plotting import decision_grid as _decision_grid  # noqa: E402
+from .plotting import mlp_spectra_figure as _mlp_spectra_figure  # noqa: E402
+
+
+def _mlp_snapshot(params, X, y, grid_points, activation):
+    """What the explorer shows at one moment of training, computed once."""
+    L = len(params) // 2
+    scores = _mlp.mlp_forward(params, X, activation)
+    return {
+        "spectra": [np.linalg.svd(params[f"W{l}"], compute_uv=False) for l in range(1, L + 1)],
+        "grid_labels": _mlp.predict(params, grid_points, activation),
+        "loss": _mlp.softmax_cross_entropy(scores, y)[0],
+        "accuracy": _mlp.accuracy(scores, y),
+    }
+
+
+def mlp_spectra_explorer(X=None, y=None, *, sizes=(2, 32, 32, 3), activation="relu", epochs=60,
+                         snapshot_every=2, optimizer=None, batch_size=32, grid=80, rng=None):
+    """Slide over training epochs: the decision regions beside each weight matrix's singular values (chapter 2).
+
+    Trains an MLP once (``mlp.train``), keeping a snapshot every
+    ``snapshot_every`` epochs — the singular values of every ``W_ℓ`` and the
+    predicted class on a grid — so moving the slider only looks a snapshot up.
+    Default data: 3-class spirals from ``rng``.
+
+    Controls: ``epoch`` (slider over the snapshots), ``scale`` ("log" or
+    "linear" axis for the singular values). The snapshots are in
+    ``explorer.snapshots`` (a dict epoch -> snapshot).
+
+    Examples
+    --------
+    >>> ex = mlp_spectra_explorer(epochs=4, snapshot_every=2, rng=np.random.default_rng(0))
+    >>> ex.set(epoch=4)
+    """
+    rng = _check_rng(rng)
+    if X is None:
+        X, y = _datasets.spirals(100, n_classes=sizes[-1], noise=0.2, turns=1.0, rng=rng)
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (n, 2) (points in the plane); got {X.shape}")
+    if y is None:
+        raise ValueError("y must be given with X (one integer label per row of X)")
+    snapshot_every = _check_positive_int(snapshot_every, "snapshot_every")
+    epochs = _check_positive_int(epochs, "epochs")
+    params = _mlp.mlp_init(sizes, activation=activation, rng=rng)
+    gx, gy, points = _decision_grid(X, n=grid)
+    snapshots = {0: _mlp_snapshot(params, X, y, points, activation)}
+
+    def keep(epoch, p, _history):
+        if epoch % snapshot_every == 0 or epoch == epochs:
+            snapshots[epoch] = _mlp_snapshot(p, X, y, points, activation)
+
+    _mlp.train(params, X, y, activation=activation, optimizer=optimizer or _mlp.Adam(lr=0.01),
+               epochs=epochs, batch_size=batch_size, rng=rng, callback=keep, progress=False)
+    ymax = 1.15 * max(s.max() for snap in snapshots.values() for s in snap["spectra"])
+    available = np.array(sorted(snapshots))
+
+    def draw(epoch, scale):
+        nearest = int(available[np.argmin(np.abs(available - epoch))])
+        snap = snapshots[nearest]
+        return _mlp_spectra_figure(X, y, gx, gy, snap["grid_labels"], snap["spectra"], epoch=nearest,
+                                   loss=snap["loss"], acc=snap["accuracy"], logy=(scale == "log"), ymax=ymax)
+
+    controls = {
+        # Redraw when the slider is released: a frame takes a few tenths of a second to render.
+        "epoch": widgets.IntSlider(value=0, min=0, max=epochs, step=snapshot_every, description="epoch",
+                                   continuous_update=False),
+        "scale": widgets.Dropdown(options=["log", "linear"], value="log", description="σ axis"),
+    }
+    explorer = Explorer(controls, draw, columns=2)
+    explorer.snapshots = snapshots
+    return explorer
+
+
 # --- chapter 3: attention and transformers ---
+
+import numpy as np  # noqa: E402  (this section's own imports, independent of the other sections)
+
+from . import attention as _attention  # noqa: E402
+from ._validate import as_float_array as _as_float_array  # noqa: E402
+from ._validate import check_positive_int as _check_positive_int  # noqa: E402
+from ._validate import check_rng as _check_rng  # noqa: E402
+from .plotting import attention_explorer_figure as _attention_explorer_figure  # noqa: E402
+
+_APPROXIMATIONS = ("Linformer (pooled)", "Linformer (Gaussian)", "Performer")
+
+
+def _default_attention_example(rng):
+    """A short sentence, seeded random embeddings plus positions, and two random pre-norm blocks."""
+    from .embeddings import positional_encoding
+
+    labels = "the cat sat on the mat because it was warm and the dog sat too".split()
+    vocab = sorted(set(labels))
+    d = 16
+    E = rng.normal(size=(len(vocab), d))
+    X = E[[vocab.index(w) for w in labels]] + positional_encoding(len(labels), d)
+    layers = []
+    for _ in range(2):
+        p = _attention.transformer_block_init(d, 2, rng=rng)
+        p["W_Q"] *= 2.0  # sharper than at initialisation, so the heads show some structure
+        p["W_K"] *= 2.0
+        layers.append(p)
+    return X, layers, labels
+
+
+def attention_explorer(X=None, params=None, n_heads=2, *, labels=None, rng=None):
+    """Look inside attention: the map of a head, one query's row, and a linear-time approximation (chapter 3).
+
+    Shows four panels: the exact attention matrix of the chosen layer and
+    head (tokens on both axes), the same matrix as a Linformer or Performer
+    approximation sees it, the chosen query's row as bars (exact beside
+    approximate), and the singular values of both matrices.
+
+    Parameters
+    ----------
+    X : (n, d_model), optional
+        The token representations entering the first layer. Default: a
+        15-token sentence with seeded random embeddings plus sinusoidal positions.
+    params : dict or list of dict, optional
+        One multi-head attention layer (``W_Q, W_K, W_V, W_O`` as from
+        :func:`lalib.attention.mha_init`) or a list of transformer blocks
+        (:func:`lalib.attention.transformer_block_init`); layer ``ℓ`` sees
+        the output of blocks ``0..ℓ-1``, after the block's first layer norm.
+    n_heads : int
+    labels : list of n str, optional
+        Token names for the axes.
+    rng : numpy.random.Generator, optional
+        Draws the default example; the Performer and Gaussian Linformer
+        projections are drawn from a fixed seed so they do not change as you
+        move other controls.
+
+    Controls: ``layer``, ``head``, ``query`` (the row shown as bars),
+    ``causal`` (mask the future), ``temperature`` τ (scores divided by
+    ``τ √d_k``: small τ sharpens, large τ flattens), ``approximation``,
+    ``linformer_k`` and ``performer_m`` (compressed length and number of features).
+
+    Examples
+    --------
+    >>> ex = attention_explorer(rng=np.random.default_rng(0))
+    >>> ex.set(head=1, approximation="Performer", performer_m=64)
+    """
+    rng = _check_rng(rng)
+    if X is None:
+        if params is not None:
+            raise ValueError("X must be given when params is given (the token representations the layer sees)")
+        X, params, default_labels = _default_attention_example(rng)
+        labels = default_labels if labels is None else labels
+    X = _as_float_array(X, "X", ndim=2)
+    n, d = X.shape
+    if params is None:
+        params = _attention.mha_init(d, n_heads, rng=rng)
+    layers = [params] if isinstance(params, dict) else list(params)
+    if not layers:
+        raise ValueError("params must be a dict or a non-empty list of transformer blocks; got an empty list")
+    n_heads = _check_positive_int(n_heads, "n_heads")
+    if d % n_heads:
+        raise ValueError(f"n_heads must divide d_model = {d}; got {n_heads}")
+    labels = [str(i) for i in range(n)] if labels is None else [str(s) for s in labels]
+    if len(labels) != n:
+        raise ValueError(f"labels must have one entry per token (n = {n}); got {len(labels)}")
+    dh = d // n_heads
+
+    def head_qk(layer, head, causal):
+        Z = X
+        mask = _attention.causal_mask(n) if causal else None
+        for p in layers[:layer]:
+            Z = _attention.transformer_block(Z, p, n_heads, mask=mask)
+        p = layers[layer]
+        if "gamma1" in p:
+            Z = _attention.layer_norm(Z, p["gamma1"], p["beta1"])
+        cols = slice(head * dh, (head + 1) * dh)
+        return Z @ p["W_Q"][:, cols], Z @ p["W_K"][:, cols]
+
+    def draw(layer, head, query, causal, temperature, approximation, linformer_k, performer_m):
+        Q, K = head_qk(layer, head, causal)
+        Q = Q / np.sqrt(temperature)  # (Q/√τ)(K/√τ)ᵀ/√d = QKᵀ/(τ√d)
+        K = K / np.sqrt(temperature)
+        eye = np.eye(n)  # V = I makes the output equal to the attention matrix itself
+        mask = _attention.causal_mask(n) if causal else None
+        _, A = _attention.scaled_dot_product_attention(Q, K, eye, mask=mask, return_weights=True)
+        note = ""
+        if approximation == "Performer":
+            W = _attention.performer_projection(performer_m, dh, rng=np.random.default_rng(12345))
+            A_approx = _attention.performer_attention(Q, K, eye, performer_m, W=W, causal=causal)
+            name = f"Performer, m = {performer_m}"
+        else:
+            kind = "pool" if "pooled" in approximation else "gaussian"
+            k = min(linformer_k, n)
+            A_approx = _attention.linformer_attention(Q, K, eye, k, projection=kind,
+                                                      rng=np.random.default_rng(12345))
+            name = f"Linformer ({'pooled' if kind == 'pool' else 'Gaussian'}), k = {k}"
+            note = " (never causal)" if causal else ""
+        title = f"layer {layer}, head {head}, τ = {temperature:.2g}" + (" (causal)" if causal else "")
+        return _attention_explorer_figure(A, A_approx, labels, query, approx_name=name + note, title=title)
+
+    controls = {
+        "layer": widgets.IntSlider(value=0, min=0, max=len(layers) - 1, description="layer",
+                                   disabled=len(layers) == 1),
+        "head": widgets.IntSlider(value=0, min=0, max=n_heads - 1, description="head", disabled=n_heads == 1),
+        "query": widgets.IntSlider(value=0, min=0, max=n - 1, description="query"),
+        "causal": widgets.Checkbox(value=False, description="causal mask"),
+        "temperature": widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05, description="τ"),
+        "approximation": widgets.Dropdown(options=_APPROXIMATIONS, value=_APPROXIMATIONS[0],
+                                          description="approx."),
+        "linformer_k": widgets.IntSlider(value=max(1, n // 3), min=1, max=n, description="Linformer k"),
+        "performer_m": widgets.IntSlider(value=16, min=1, max=256, description="Performer m"),
+    }
+    return Explorer(controls, draw, columns=3)
