@@ -16,7 +16,6 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from lalib import datasets, embeddings, plotting
 
@@ -99,7 +98,7 @@ def main():
     target = 2.0
     lines += [
         "Co-occurrence matrix $C$ (CSR, symmetric) of a 1,000,000-token corpus, window 5 "
-        f"(10^7 ordered pairs), best of repeats.",
+        "(10^7 ordered pairs), best of repeats.",
         "",
         "| method | corpus | V | nnz(C) | time (s) | peak memory | vs kernel |",
         "|---|---|---|---|---|---|---|",

@@ -37,11 +37,11 @@ Conventions used by every function here
 from __future__ import annotations
 
 import math
-import os
 from typing import Callable
 
 import numpy as np
 
+from ._progress import progress_bar
 from ._validate import (
     as_float_array,
     as_int_array,
@@ -1262,7 +1262,6 @@ def train_attention_model(tokens, targets, vocab_size: int, d_model: int = 32, s
 
     Chapter 3.
     """
-    from tqdm.auto import tqdm
 
     from .mlp import Adam
 
@@ -1276,9 +1275,7 @@ def train_attention_model(tokens, targets, vocab_size: int, d_model: int = 32, s
     params = attention_model_init(vocab_size, d_model, rng=rng)
     optimizer = Adam(lr=0.01) if optimizer is None else optimizer
     history = {"loss": [], "accuracy": []}
-    # tqdm's notebook bar ignores the TQDM_DISABLE environment variable, so honour it here (tests, make notebooks).
-    quiet = os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
-    for _ in tqdm(range(steps), desc="training", leave=False, disable=quiet or not progress):
+    for _ in progress_bar(range(steps), desc="training", show=progress):
         batch = rng.integers(0, len(tokens), size=batch_size)
         loss, grads = attention_model_gradients(params, tokens[batch], targets[batch])
         optimizer.step(params, grads)

@@ -6,15 +6,17 @@ known latent structure, so that a chapter can measure what a method recovered.
 
 from __future__ import annotations
 
+from dataclasses import dataclass as _dataclass
+
 import numpy as np
 
+from ._validate import check_positive_float as _check_positive_float
 from ._validate import check_positive_int, check_rng
 
 __all__: list[str] = []
 
 # --- chapter 1: embeddings ---
 
-from dataclasses import dataclass as _dataclass
 
 # Each content word is a point of a grid of two latent attributes; each attribute
 # value has its own "cue" words that appear near the words that carry it.
@@ -266,8 +268,6 @@ def synthetic_corpus(n_tokens: int = 100_000, rng=None, *, sentence_length: int 
 
 
 # --- chapter 2: MLPs and backpropagation ---
-
-from ._validate import check_positive_float as _check_positive_float  # noqa: E402
 
 
 def two_moons(n_per_class=100, noise=0.1, rng=None):

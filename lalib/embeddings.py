@@ -23,7 +23,6 @@ Follows Baggag & Saad (2025), the section on tokens embedded in Euclidean space.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -32,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ._progress import progress_bar
 from ._validate import (
     as_float_array,
     as_int_array,
@@ -1015,11 +1015,7 @@ def train_skipgram(ids, vocab_size: int, dim: int = 50, window: int = 2, negativ
     total = epochs * n_batches
     record_every = max(1, total // 100)
     history = {"loss": []}
-    from tqdm.auto import tqdm  # imported here: importing lalib stays cheap
-
-    # tqdm's notebook bar ignores the TQDM_DISABLE environment variable: honour it here (tests, make notebooks).
-    quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
-    bar = tqdm(total=total, desc="skip-gram", leave=False, disable=quiet or not progress)
+    bar = progress_bar(total=total, desc="skip-gram", show=progress)
     step, run_loss, run_pairs = 0, 0.0, 0
     for _ in range(epochs):
         order = rng.permutation(P)

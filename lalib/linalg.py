@@ -26,8 +26,6 @@ where the kernel fits entirely inside the input (pad ``x`` yourself for "same").
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
@@ -37,7 +35,6 @@ from ._validate import (
     as_sparse_or_dense,
     check_choice,
     check_finite,
-    check_nonneg_int,
     check_positive_float,
     check_positive_int,
     check_rng,

@@ -29,13 +29,13 @@ written in this style (chapter 3 trains attention layers with them).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
 from scipy.special import ndtr
 
+from ._progress import progress_bar
 from ._validate import (
     as_float_array,
     as_int_array,
@@ -1183,12 +1183,7 @@ def train(params, X, y, *, activation="relu", loss="cross_entropy", optimizer=No
     epoch_iter = range(1, epochs + 1)
     bar = None
     if progress and epochs:
-        from tqdm.auto import tqdm
-
-        # tqdm.notebook ignores the TQDM_DISABLE environment variable, so pass it on ourselves
-        # (test and notebook builds set it: no progress bars end up in stored outputs).
-        quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
-        bar = tqdm(epoch_iter, desc="training", leave=False, disable=quiet)
+        bar = progress_bar(epoch_iter, desc="training")
         epoch_iter = bar
     for epoch in epoch_iter:
         order = rng.permutation(n)

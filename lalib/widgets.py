@@ -22,9 +22,22 @@ import contextlib
 from typing import Callable, Mapping
 
 import ipywidgets as widgets
+import numpy as np
 from matplotlib.figure import Figure
 
+from . import attention as _attention
+from . import datasets as _datasets
+from . import embeddings as _emb
+from . import mlp as _mlp
+from ._validate import as_float_array as _as_float_array
+from ._validate import check_positive_int as _check_positive_int
+from ._validate import check_rng as _check_rng
+from .plotting import attention_explorer_figure as _attention_explorer_figure
+from .plotting import decision_grid as _decision_grid
+from .plotting import embedding_explorer_figure as _embedding_explorer_figure
 from .plotting import figure_to_png
+from .plotting import mlp_spectra_figure as _mlp_spectra_figure
+from .plotting import transformation_figure
 
 __all__ = ["Explorer"]
 
@@ -108,9 +121,6 @@ class Explorer(widgets.VBox):
 
 # --- chapter 0: linear algebra toolkit ---
 
-import numpy as np  # noqa: E402  (each chapter's section imports what it needs)
-
-from .plotting import transformation_figure  # noqa: E402
 
 TRANSFORMATION_PRESETS = {
     "identity": ((1.0, 0.0), (0.0, 1.0)),
@@ -202,9 +212,6 @@ def transformation_explorer(A=None, *, preset="shear"):
 
 
 # --- chapter 1: embeddings ---
-
-from . import embeddings as _emb  # noqa: E402
-from .plotting import embedding_explorer_figure as _embedding_explorer_figure  # noqa: E402
 
 
 def _ch1_default_embedding_data():
@@ -329,13 +336,6 @@ def embedding_explorer(M=None, labels=None, *, questions=None, question_groups=N
 
 # --- chapter 2: MLPs and backpropagation ---
 
-from . import datasets as _datasets  # noqa: E402
-from . import mlp as _mlp  # noqa: E402
-from ._validate import check_positive_int as _check_positive_int  # noqa: E402
-from ._validate import check_rng as _check_rng  # noqa: E402
-from .plotting import decision_grid as _decision_grid  # noqa: E402
-from .plotting import mlp_spectra_figure as _mlp_spectra_figure  # noqa: E402
-
 
 def _mlp_snapshot(params, X, y, grid_points, activation):
     """What the explorer shows at one moment of training, computed once."""
@@ -409,13 +409,6 @@ def mlp_spectra_explorer(X=None, y=None, *, sizes=(2, 32, 32, 3), activation="re
 
 # --- chapter 3: attention and transformers ---
 
-import numpy as np  # noqa: E402  (this section's own imports, independent of the other sections)
-
-from . import attention as _attention  # noqa: E402
-from ._validate import as_float_array as _as_float_array  # noqa: E402
-from ._validate import check_positive_int as _check_positive_int  # noqa: E402
-from ._validate import check_rng as _check_rng  # noqa: E402
-from .plotting import attention_explorer_figure as _attention_explorer_figure  # noqa: E402
 
 _APPROXIMATIONS = ("Linformer (pooled)", "Linformer (Gaussian)", "Performer")
 

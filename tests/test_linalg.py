@@ -6,7 +6,7 @@ import scipy.linalg
 import scipy.signal
 import scipy.sparse as sp
 import scipy.stats
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 

@@ -1,7 +1,6 @@
 """The Explorer base: state, redraw, and the PNG that static renderers show."""
 
 import base64
-import json
 from pathlib import Path
 
 import ipywidgets as widgets
