@@ -32,8 +32,13 @@ class CheckResult:
     def __bool__(self) -> bool:
         return self.passed
 
-    def __repr__(self) -> str:  # keeps notebook outputs short and stable
+    def __repr__(self) -> str:
         return f"CheckResult(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        # The checker has already printed its verdict; when a notebook cell ends in
+        # a checker call, showing the result object again would only repeat it.
+        pass
 
 
 def _report(passed: bool, message: str) -> CheckResult:

@@ -55,3 +55,11 @@ def test_check_value(capsys):
     assert not exercises.check_value("trace", None, 3.0, "h").passed
     assert not exercises.check_value("trace", 2.0, 3.0, "sum the diagonal").passed
     assert "Hint: sum the diagonal" in capsys.readouterr().out
+
+
+def test_a_cell_ending_in_a_checker_shows_the_verdict_once():
+    from IPython.core.formatters import DisplayFormatter
+
+    result = exercises.check_value("trace", 3.0, 3.0, "h")
+    shown, _ = DisplayFormatter().format(result)
+    assert shown == {}  # _ipython_display_ takes over and displays nothing more
