@@ -55,7 +55,8 @@ bench: $(VENV)/.installed-test
 
 notebooks: $(VENV)/.installed-test
 	$(TEST_ENV) $(PY) -m nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=False $(NB)
+		--ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=False \
+		--ExecutePreprocessor.record_timing=False $(NB)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
