@@ -13,7 +13,7 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["new_figure", "figure_to_png", "heatmap"]
+__all__ = ["new_figure", "figure_to_png", "heatmap", "line_plot"]
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 4.0, height: float = 3.5, **subplot_kw):
@@ -63,6 +63,78 @@ def heatmap(ax, M, *, xlabels=None, ylabels=None, title="", cmap="viridis", vmin
     if colorbar:
         ax.figure.colorbar(im, ax=ax, shrink=0.8)
     return im
+
+
+def line_plot(x, curves, *, xlabel="", ylabel="", title="", logx=False, logy=False, styles=None,
+              hline=None, marks=None, ylim=None, width=5.0, height=3.5):
+    """Several labelled curves on one axes, with a legend and a light grid.
+
+    The one function behind every plain curve plot of the chapters:
+    convergence and spectra (chapter 0), accuracy and loss (chapter 1),
+    errors against a size (chapter 3).
+
+    Parameters
+    ----------
+    x : (n,) array_like or None
+        The x shared by the curves; ``None`` means the index ``0, 1, ..., len(y) - 1``.
+    curves : mapping of label -> y, or label -> (x, y)
+        One curve per label. A ``tuple`` ``(x, y)`` gives that curve its own x.
+    xlabel, ylabel, title : str
+    logx, logy : bool
+        Log scale on that axis (errors, spectra and powers like ``0.8^k`` span decades).
+    styles : mapping of label -> str or dict, optional
+        A matplotlib format string such as ``"k:"``, or a dict of line keywords
+        such as ``{"ls": "--", "color": "0.5"}``. Without one, a short curve
+        (under 40 points) is drawn ``"o-"`` so its samples show, a long one ``"-"``.
+    hline : (value, label), optional
+        A dashed horizontal reference line, e.g. a tolerance or a uniform weight.
+    marks : sequence of float, optional
+        x positions marked by vertical dotted lines, e.g. a chosen dimension.
+    ylim : (low, high), optional
+    width, height : float
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> k = np.arange(20)
+    >>> fig = line_plot(None, {"error": 0.5 ** k, "bound": (k, 0.6 ** k)}, logy=True,
+    ...                 styles={"bound": "k:"}, xlabel="iteration k", ylabel="error")
+    >>> fig.axes[0].get_yscale()
+    'log'
+    """
+    fig, ax = new_figure(width=width, height=height)
+    styles = styles or {}
+    for label, data in curves.items():
+        if isinstance(data, tuple):
+            cx, y = np.asarray(data[0]), np.asarray(data[1])
+        else:
+            y = np.asarray(data)
+            cx = np.arange(y.size) if x is None else np.asarray(x)
+        style = styles.get(label, "o-" if y.size < 40 else "-")
+        if isinstance(style, dict):  # keywords alone: a format string too would set the line style twice
+            ax.plot(cx, y, label=label, **style)
+        else:
+            ax.plot(cx, y, style, label=label, ms=4)
+    if hline is not None:
+        value, hlabel = hline
+        ax.axhline(value, color="0.5", ls="--", lw=1, label=hlabel)
+    for m in marks or []:
+        ax.axvline(m, color="0.5", ls=":", lw=1)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, which="minor", alpha=0.1)  # minor lines help read a log axis over a few decades
+    ax.legend(fontsize=8)
+    return fig
 
 
 # Chapter figures below, one section per chapter.
@@ -173,35 +245,6 @@ def unit_balls_figure(ords=(1, 2, np.inf)):
     ax.set_ylabel("$x_2$")
     ax.set_title("unit balls of the 1-, 2- and ∞-norms")
     ax.legend(fontsize=8, loc="lower left")
-    return fig
-
-
-def semilogy_curves(curves, *, xlabel="iteration k", ylabel="", title="", styles=None):
-    """Several curves against their index on a log y-axis (convergence and growth plots, chapter 0).
-
-    Parameters
-    ----------
-    curves : mapping of label -> (n,) array, or -> (x, y) pair of arrays
-    styles : mapping of label -> dict of matplotlib line keywords, optional
-
-    Examples
-    --------
-    >>> fig = semilogy_curves({"error": 0.5 ** np.arange(10)}, ylabel="error")
-    """
-    fig, ax = new_figure(width=5.0, height=3.4)
-    styles = styles or {}
-    for label, data in curves.items():
-        if isinstance(data, tuple):
-            x, y = map(np.asarray, data)
-        else:
-            y = np.asarray(data)
-            x = np.arange(y.size)
-        ax.semilogy(x, y, label=label, **styles.get(label, {}))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8)
     return fig
 
 
@@ -367,30 +410,6 @@ def matrices_figure(mats, titles, *, labels=None, xlabels=None, ylabels=None, wi
                 vmin=vmin, vmax=vmax)
     if suptitle:
         fig.suptitle(suptitle)
-    return fig
-
-
-def curves_figure(x, curves, *, xlabel="", ylabel="", title="", logy=False, marks=None, ylim=None,
-                  width=4.6, height=3.2):
-    """Line plot of several labelled curves over a shared x; ``marks`` draws vertical lines.
-
-    Examples
-    --------
-    >>> fig = curves_figure([1, 2, 3], {"a": [1, 2, 3]}, xlabel="k", ylabel="y")
-    """
-    fig, ax = new_figure(width=width, height=height)
-    for label, y in curves.items():
-        ax.plot(x if not isinstance(x, dict) else x[label], y, ".-" if len(y) < 40 else "-", label=label, ms=4)
-    for m in (marks or []):
-        ax.axvline(m, color="0.5", ls=":", lw=1)
-    if logy:
-        ax.set_yscale("log")
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
     return fig
 
 
@@ -770,32 +789,6 @@ def attention_maps_figure(maps, titles, *, labels=None, width=3.0, cmap="viridis
                 colorbar=ax is axes[-1], xlabel="key $j$", ylabel="query $i$")
     if suptitle:
         fig.suptitle(suptitle)
-    return fig
-
-
-def line_curves_figure(x, curves, *, xlabel="", ylabel="", title="", logx=False, logy=False, styles=None,
-                       width=5.0, height=3.5, hline=None):
-    """Curves ``{label: y}`` against a shared ``x`` on one axes (optionally log scales).
-
-    ``hline`` is an optional ``(value, label)`` drawn as a dashed horizontal line.
-
-    Examples
-    --------
-    >>> fig = line_curves_figure([1, 2, 4], {"error": [1.0, 0.5, 0.25]}, logx=True, logy=True)
-    """
-    fig, ax = new_figure(width=width, height=height)
-    styles = styles or {}
-    for label, y in curves.items():
-        ax.plot(x, y, styles.get(label, "o-"), label=label, ms=4)
-    if hline is not None:
-        ax.axhline(hline[0], color="gray", ls="--", lw=1, label=hline[1])
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
     return fig
 
 

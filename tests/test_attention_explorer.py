@@ -70,7 +70,7 @@ def test_chapter3_figures_have_labelled_axes():
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log" and ax.get_xlabel()
     assert any("O(n)" in t.get_text() for t in ax.get_legend().get_texts())
-    fig = plotting.line_curves_figure([1, 2], {"e": [1.0, 0.5]}, xlabel="k", ylabel="error", logy=True)
+    fig = plotting.line_plot([1, 2], {"e": [1.0, 0.5]}, xlabel="k", ylabel="error", logy=True)
     assert fig.axes[0].get_ylabel() == "error"
     fig = plotting.kernel_smoother_figure([0, 1], [0, 1], [0, 0.5, 1], {"h": [0, 0.5, 1]})
     assert fig.axes[0].get_legend() is not None

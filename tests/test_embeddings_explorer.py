@@ -56,7 +56,7 @@ def test_chapter_figures_are_labelled():
     figs = [
         plotting.zipf_figure({"a": rng.integers(1, 100, 50)}),
         plotting.matrices_figure([np.eye(3), np.ones((3, 3))], ["C", "PPMI"], labels=list("abc")),
-        plotting.curves_figure([1, 2, 3], {"acc": [0.1, 0.5, 0.9]}, xlabel="k", ylabel="accuracy", title="t"),
+        plotting.line_plot([1, 2, 3], {"acc": [0.1, 0.5, 0.9]}, xlabel="k", ylabel="accuracy", title="t"),
         plotting.embedding_map_figure(rng.normal(size=(4, 2)), list("abcd"), groups=["people"] * 4,
                                       arrows=[(0, 1)], title="map"),
         plotting.pmi_scatter_figure(rng.normal(size=20), rng.normal(size=20)),

@@ -103,7 +103,7 @@ def test_figure_shows_what_the_math_says():
 def test_other_chapter0_figures_render():
     figs = [
         plotting.unit_balls_figure(),
-        plotting.semilogy_curves({"a": 0.5 ** np.arange(5), "b": (np.arange(3), np.ones(3))}),
+        plotting.line_plot(None, {"a": 0.5 ** np.arange(5), "b": (np.arange(3), np.ones(3))}, logy=True),
         plotting.svd_steps_figure([[2.0, 1.0], [0.0, 1.0]]),
         plotting.pca_figure(np.ones((3, 2)), np.zeros(2), np.eye(2), np.ones(2)),
         plotting.loglog_scatter([1.0, 10.0], [1e-16, 1e-15], reference=lambda c: c * 1e-16),
