@@ -28,6 +28,10 @@ def _source(cell):
     return "".join(src) if isinstance(src, list) else src
 
 
+def _tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
 def _code_cells(nb):
     return [c for c in nb["cells"] if c["cell_type"] == "code" and _source(c).strip()]
 
@@ -56,6 +60,16 @@ class TestFresh:
     def test_python3_kernel(self, path):
         spec = _load(path)["metadata"].get("kernelspec", {})
         assert spec.get("name") == "python3" and spec.get("language") == "python", spec
+        # JupyterLab rewrites any other display name on open, and autosave then dirties the file.
+        assert spec.get("display_name") == "Python 3 (ipykernel)", spec
+
+    def test_markers_are_tags_not_comments(self, path):
+        # Learners and slides see only the mathematics: nbval reads cell tags.
+        for i, cell in enumerate(_load(path)["cells"]):
+            assert "NBVAL_" not in _source(cell), (
+                f"{path.name}: cell {i} carries a # NBVAL_ comment; use the tag nbval-check-output "
+                "or nbval-ignore-output instead"
+            )
 
     def test_small(self, path):
         assert path.stat().st_size < 2_000_000, f"{path.name} is {path.stat().st_size / 1e6:.2f} MB"
@@ -71,15 +85,17 @@ class TestFresh:
                 data = out.get("data", {})
                 if WIDGET_MIME in data:
                     assert "image/png" in data, f"{path.name}: widget in cell {i} has no static PNG"
-                    assert "NBVAL_IGNORE_OUTPUT" in _source(cell), (
-                        f"{path.name}: widget cell {i} must carry # NBVAL_IGNORE_OUTPUT"
+                    assert "nbval-ignore-output" in _tags(cell), (
+                        f"{path.name}: widget cell {i} must carry the tag nbval-ignore-output"
                     )
 
     def test_timing_cells_are_ignored(self, path):
         for i, cell in enumerate(_code_cells(_load(path))):
             src = _source(cell)
             if re.search(r"%%?time|perf_counter|tracemalloc", src):
-                assert "NBVAL_IGNORE_OUTPUT" in src, f"{path.name}: timing code cell {i} must carry # NBVAL_IGNORE_OUTPUT"
+                assert "nbval-ignore-output" in _tags(cell), (
+                    f"{path.name}: timing code cell {i} must carry the tag nbval-ignore-output"
+                )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -95,7 +111,7 @@ class TestChapterShape:
             assert heading in text, f"{path.name}: missing a '{heading}' section"
 
     def test_has_check_cells(self, path):
-        checks = [c for c in _code_cells(_load(path)) if "# NBVAL_CHECK_OUTPUT" in _source(c)]
+        checks = [c for c in _code_cells(_load(path)) if "nbval-check-output" in _tags(c)]
         assert len(checks) >= 5, f"{path.name}: only {len(checks)} check cells"
 
     def test_has_a_solutions_notebook(self, path):
