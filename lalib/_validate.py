@@ -32,6 +32,9 @@ __all__ = [
     "check_rng",
     "check_callable",
     "as_sparse_or_dense",
+    "NotConvergedWarning",
+    "DivergedError",
+    "check_finite_loss",
 ]
 
 _FLOATS = (np.float32, np.float64)
@@ -351,3 +354,30 @@ def as_sparse_or_dense(A: Any, name: str, *, square: bool = False, allow_empty: 
     if square:
         check_square(A, name)
     return A
+
+
+class NotConvergedWarning(UserWarning):
+    """An iterative method stopped at its iteration limit without meeting its tolerance.
+
+    Raised as a warning (the partial result is still returned) by every
+    iterative kernel; its message gives the iteration count, the residual and
+    the likely cause. ``warnings.simplefilter("error", NotConvergedWarning)``
+    turns it into an exception.
+    """
+
+
+class DivergedError(FloatingPointError):
+    """A training loop's loss became NaN or infinite; training stopped at that epoch."""
+
+
+def check_finite_loss(loss: float, epoch: int, where: str, hint: str = "") -> float:
+    """Stop a training loop the moment its loss is NaN or ±inf (never run on with NaN epochs).
+
+    Raises :class:`DivergedError` naming the loop, the epoch (or step) and the value,
+    with ``hint`` (e.g. "lower the learning rate") appended.
+    """
+    loss = float(loss)
+    if not np.isfinite(loss):
+        msg = f"{where}: the loss became {loss} at epoch {epoch}; training stopped"
+        raise DivergedError(msg + (f" ({hint})" if hint else ""))
+    return loss

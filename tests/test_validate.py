@@ -147,3 +147,12 @@ class TestMatrices:
     def test_callable(self):
         with pytest.raises(TypeError, match="f must be callable; got int"):
             v.check_callable(3, "f")
+
+
+def test_check_finite_loss_names_the_epoch():
+    from lalib._validate import DivergedError, check_finite_loss
+
+    assert check_finite_loss(1.5, 3, "train") == 1.5
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(DivergedError, match=r"train: the loss became .* at epoch 7.*lower the learning rate"):
+            check_finite_loss(bad, 7, "train", hint="lower the learning rate")
