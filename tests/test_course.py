@@ -93,5 +93,5 @@ def test_readme_has_the_notation_table():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "## Notation" in readme
     table = readme.split("## Notation", 1)[1].split("\n## ", 1)[0]
-    for symbol in ("$n$", "$d$", "$d_k$", "$h$", "$k$", "$r$", "$L$", r"$\hat A$"):
+    for symbol in ("$n$", "$d$", "$d_k$", "$h$", "$k$", "$r$", "$L = D - A$", r"\hat A"):
         assert symbol in table, f"the README's notation table does not define {symbol}"
