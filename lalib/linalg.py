@@ -1155,6 +1155,7 @@ def lanczos(A, k, which="largest", tol=1e-10, reorth="full", rng=None, *, v0=Non
     history : dict, only if ``return_history``
         ``"ritz_values"`` : list of (k,) arrays, the wanted Ritz values at each check;
         ``"residuals"`` : list of (k,) arrays, their bounds :math:`|\beta_m s_{m,i}|`;
+        ``"matvecs"`` : list of int, the products with ``A`` made by each check;
         ``"n_matvec"`` : int; ``"n_restarts"`` : int; ``"converged"`` : bool;
         ``"basis"`` : (n, m) the last Krylov basis; ``"T"`` : (m, m) its projected matrix.
 
@@ -1198,7 +1199,8 @@ def lanczos(A, k, which="largest", tol=1e-10, reorth="full", rng=None, *, v0=Non
     V = np.zeros((n, m_cap + 1), dtype=dtype, order="F")  # columns contiguous: fast V^T w
     V[:, 0] = _start_vector(v0, n, dtype, rng)
     T = np.zeros((m_cap, m_cap), dtype=np.float64)
-    history = {"ritz_values": [], "residuals": [], "n_matvec": 0, "n_restarts": 0, "converged": False}
+    history = {"ritz_values": [], "residuals": [], "matvecs": [], "n_matvec": 0, "n_restarts": 0,
+               "converged": False}
 
     def wanted(theta):
         return np.arange(len(theta))[-k:] if which == "largest" else np.arange(k)
@@ -1219,6 +1221,7 @@ def lanczos(A, k, which="largest", tol=1e-10, reorth="full", rng=None, *, v0=Non
         bounds = np.abs(beta * S[m - 1, idx])
         history["ritz_values"].append(theta[idx].copy())
         history["residuals"].append(bounds)
+        history["matvecs"].append(n_matvec)
         if len(idx) == k and np.all(bounds <= tol * tnorm):
             converged = True
             break
