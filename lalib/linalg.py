@@ -1190,7 +1190,10 @@ def lanczos(A, k, which="largest", tol=1e-10, reorth="full", rng=None, *, v0=Non
             raise ValueError(f"ncv must be at least k + 2 = {k + 2}; got {ncv}")
     restart = reorth == "full"
     if max_iter is None:
-        max_iter = max(100 * ncv, 1000) if restart else min(n, max(20 * k, 300)) if reorth != "none" else max(20 * k, 300)
+        if restart:
+            max_iter = max(100 * ncv, 1000)
+        else:  # the basis grows without restart; with reorthogonalization it cannot exceed n vectors
+            max_iter = max(20 * k, 300) if reorth == "none" else min(n, max(20 * k, 300))
     else:
         max_iter = check_positive_int(max_iter, "max_iter")
     m_cap = ncv if restart else max_iter
