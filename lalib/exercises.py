@@ -189,48 +189,112 @@ def check_modified_gram_schmidt(mgs):
                        compare=compare)
 
 
+def _graded_matrix(rng, m, n, cond):
+    """``A = U diag(s) V^T`` with singular values from 1 down to ``1/cond``; returns ``(A, U)``."""
+    U = np.linalg.qr(rng.standard_normal((m, n)))[0]
+    V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    return (U * np.geomspace(1.0, 1.0 / cond, n)) @ V.T, U
+
+
 def check_projection(project):
-    """Check ``project(A, b)``, the orthogonal projection of ``b`` onto the columns of ``A`` (chapter 0).
+    r"""Check ``project(A, b)``, the orthogonal projection of ``b`` onto the columns of ``A`` (chapter 0).
+
+    The answer must be within a relative error of ``1e-6``. The last hidden
+    case has :math:`\kappa(A) = 10^8`: the normal equations
+    ``A @ inv(A.T @ A) @ A.T @ b`` (or ``solve(A.T @ A, A.T @ b)``) square the
+    condition number to :math:`10^{16}` and miss by about ``1e-2`` there, while
+    an orthonormal basis (QR, modified Gram–Schmidt, or the SVD inside
+    ``lstsq``) gets about ``1e-9``.
 
     Examples
     --------
     >>> check_projection(lambda A, b: A @ np.linalg.lstsq(A, b, rcond=None)[0]).passed
-    ✔ projection onto range(A): all 3 hidden cases pass.
+    ✔ projection onto range(A): all 4 hidden cases pass.
     True
     """
     rng = _ch0_rng()
     cases = []
-    for m, n in [(4, 1), (7, 3), (12, 5)]:
-        A, b = rng.standard_normal((m, n)), rng.standard_normal(m)
-        Q = np.linalg.qr(A)[0]
-        cases.append(((A, b), Q @ (Q.T @ b)))
+    for m, n, cond in [(4, 1, 1.0), (7, 3, 10.0), (12, 5, 1e3), (40, 6, 1e8)]:
+        A, U = _graded_matrix(rng, m, n, cond)
+        b = U @ rng.standard_normal(n) + rng.standard_normal(m)  # a part in range(A), a part outside
+        cases.append(((A, b), U @ (U.T @ b)))  # U is an exact orthonormal basis of range(A)
+
+    def compare(got, want):
+        ok, reason = _close(got, want, rtol=0.0, atol=1e300)  # shape, None and finiteness only
+        if not ok:
+            return ok, reason
+        err = float(np.linalg.norm(np.asarray(got, dtype=float) - want) / np.linalg.norm(want))
+        if err > 1e-6:
+            return False, (f"relative error {err:.1e} > 1e-6 (the hidden matrices have kappa(A) up to 1e8: "
+                           "the normal equations A^T A x = A^T b square kappa and lose every digit there, "
+                           "classical Gram-Schmidt loses about kappa^2 eps)")
+        return True, ""
+
     return run_checker("projection onto range(A)", project, cases,
                        "orthonormalise the columns (Q, R = np.linalg.qr(A)) and return Q @ (Q.T @ b); "
-                       "no inverse needed", rtol=1e-8, atol=1e-10)
+                       "no inverse and no A.T @ A needed", compare=compare)
+
+
+def _products_only(W, budget):
+    """``W`` as a ``scipy.sparse.linalg.LinearOperator`` that offers ``W @ x`` and ``W.T @ y`` only,
+    and refuses more than ``budget`` products (so ``W`` cannot be rebuilt column by column)."""
+    from scipy.sparse.linalg import LinearOperator
+
+    count = [0]
+
+    def counted(f):
+        def apply(x):
+            count[0] += 1
+            if count[0] > budget:
+                raise RuntimeError(f"more than {budget} products with W or W.T; power iteration needs "
+                                   "a few dozen here (do not rebuild W from W @ e_j)")
+            return f(np.asarray(x, dtype=float).reshape(-1))
+        return apply
+
+    return LinearOperator(W.shape, matvec=counted(lambda x: W @ x), rmatvec=counted(lambda y: W.T @ y),
+                          dtype=float)
 
 
 def check_spectral_norm(spectral_norm):
     """Check ``spectral_norm(W)``, the largest singular value by power iteration on ``WᵀW`` (chapter 0).
 
+    Each hidden ``W`` is given only as an operator
+    (``scipy.sparse.linalg.LinearOperator``) offering the products ``W @ x``
+    and ``W.T @ y`` — as for a layer one can apply but not store — and at most
+    400 of them, fewer than the columns of the largest case: the matrix cannot
+    be rebuilt, so ``np.linalg.norm(W, 2)`` or an SVD of it is impossible. The
+    answer must be within a relative error of ``1e-6``.
+
     Examples
     --------
-    >>> check_spectral_norm(lambda W: np.linalg.norm(W, 2)).passed
+    >>> def spectral_norm(W, n_iter=100):
+    ...     x = np.ones(W.shape[1])
+    ...     for _ in range(n_iter):
+    ...         x = W.T @ (W @ x); x /= np.linalg.norm(x)
+    ...     return np.linalg.norm(W @ x)
+    >>> check_spectral_norm(spectral_norm).passed
     ✔ spectral norm by power iteration: all 3 hidden cases pass.
     True
     """
     rng = _ch0_rng()
     cases = []
-    for m, n in [(3, 3), (10, 6), (20, 30)]:
-        U = np.linalg.qr(rng.standard_normal((m, m)))[0]
-        V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    for m, n in [(3, 3), (30, 20), (600, 500)]:
         k = min(m, n)
         s = np.sort(rng.uniform(0.1, 1.0, k))[::-1]
         s[0] = 2.0  # a clear gap sigma_2 / sigma_1 <= 0.5: a few dozen steps suffice
-        W = (U[:, :k] * s) @ V[:, :k].T
-        cases.append(((W,), 2.0))
+        W = np.zeros((m, n))
+        W[:k, :k] = np.diag(s)
+        # two Householder reflections on each side: orthogonal, so the singular values stay s,
+        # at O(mn) cost instead of the QR of a large Gaussian matrix
+        for _ in range(2):
+            p, q = rng.standard_normal(m), rng.standard_normal(n)
+            p, q = p / np.linalg.norm(p), q / np.linalg.norm(q)
+            W -= 2.0 * np.outer(p, p @ W)
+            W -= 2.0 * np.outer(W @ q, q)
+        cases.append(((_products_only(W, budget=400),), 2.0))
     return run_checker("spectral norm by power iteration", spectral_norm, cases,
-                       "iterate x <- W.T @ (W @ x), normalise x each step; then sigma_1 = ||W @ x||",
-                       rtol=1e-6)
+                       "W offers only products: iterate x <- W.T @ (W @ x), normalise x each step; "
+                       "then sigma_1 = ||W @ x||", rtol=1e-6, atol=0.0)
 
 
 def check_conv1d_matrix(conv_matrix):
