@@ -233,7 +233,7 @@ def unit_balls_figure(ords=(1, 2, np.inf)):
 
     theta = np.linspace(0.0, 2 * np.pi, 721)
     D = np.column_stack([np.cos(theta), np.sin(theta)])
-    fig, ax = new_figure(width=4.2, height=4.0)
+    fig, ax = new_figure(width=3.8, height=3.4)  # fits a 720-px slide under its caption, x-axis included
     for p in ords:
         B = D / vector_norm(D, p)[:, None]
         sub = "\\infty" if p == np.inf else str(p)
