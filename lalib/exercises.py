@@ -202,7 +202,7 @@ def check_projection(project):
     The answer must be within a relative error of ``1e-6``. The last hidden
     case has :math:`\kappa(A) = 10^8`: the normal equations
     ``A @ inv(A.T @ A) @ A.T @ b`` (or ``solve(A.T @ A, A.T @ b)``) square the
-    condition number to :math:`10^{16}` and miss by about ``1e-2`` there, while
+    condition number to :math:`10^{16}` and miss by more than 10 % there, while
     an orthonormal basis (QR, modified Gram–Schmidt, or the SVD inside
     ``lstsq``) gets about ``1e-9``.
 

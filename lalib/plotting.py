@@ -233,7 +233,7 @@ def unit_balls_figure(ords=(1, 2, np.inf)):
 
     theta = np.linspace(0.0, 2 * np.pi, 721)
     D = np.column_stack([np.cos(theta), np.sin(theta)])
-    fig, ax = new_figure(width=3.8, height=3.4)  # fits a 720-px slide under its caption, x-axis included
+    fig, ax = new_figure(width=5.0, height=3.4)  # fits a 720-px slide under its caption, x-axis included
     for p in ords:
         B = D / vector_norm(D, p)[:, None]
         sub = "\\infty" if p == np.inf else str(p)
@@ -244,7 +244,7 @@ def unit_balls_figure(ords=(1, 2, np.inf)):
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title("unit balls of the 1-, 2- and ∞-norms")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)  # off the outlines
     return fig
 
 
