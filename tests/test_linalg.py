@@ -314,6 +314,17 @@ def test_power_iteration_warns_with_ratio_when_gap_is_small(rng):
     assert "200 iterations" in str(record[0].message) and "0.99" in str(record[0].message)
 
 
+def test_power_iteration_warns_for_complex_pair_and_too_few_steps():
+    # a rotation by 90 degrees (eigenvalues +-i) beside a small real eigenvalue: |lambda1| = |lambda2| = 1
+    R = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.3]])
+    with pytest.warns(NotConvergedWarning, match="equal magnitude"):
+        _, _, hist = linalg.power_iteration(R, x0=np.ones(3), max_iter=100)
+    assert hist["ratio_estimate"] == pytest.approx(1.0, abs=1e-3)
+    with pytest.warns(NotConvergedWarning, match="Too few steps") as record:
+        _, _, hist = linalg.power_iteration(np.diag([2.0, 1.0]), x0=[1.0, 1.0], max_iter=2)
+    assert np.isnan(hist["ratio_estimate"]) and "2 iterations" in str(record[0].message)
+
+
 def test_power_iteration_silent_when_converged_or_tol_zero(rng):
     import warnings
 
