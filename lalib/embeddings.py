@@ -37,6 +37,7 @@ from ._validate import (
     as_int_array,
     as_sparse_or_dense,
     check_positive_float,
+    check_finite_loss,
     check_positive_int,
     check_rng,
     check_shape,
@@ -974,6 +975,12 @@ def train_skipgram(ids, vocab_size: int, dim: int = 50, window: int = 2, negativ
     params : dict with ``W`` (V, d) word vectors and ``C`` (V, d) context vectors
     history : dict with ``loss`` (mean loss per pair, one value per 1% of training)
 
+    Raises
+    ------
+    DivergedError
+        (from ``lalib._validate``) as soon as a minibatch's loss is NaN or ±inf,
+        naming the epoch and the batch — never a run of NaN epochs.
+
     Examples
     --------
     >>> ids = np.tile([0, 1, 2, 3], 50)
@@ -1017,20 +1024,26 @@ def train_skipgram(ids, vocab_size: int, dim: int = 50, window: int = 2, negativ
     history = {"loss": []}
     bar = progress_bar(total=total, desc="skip-gram", show=progress)
     step, run_loss, run_pairs = 0, 0.0, 0
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
         order = rng.permutation(P)
         for b in range(n_batches):
             sel = order[b * batch_size:(b + 1) * batch_size]
             ci, co = centers[sel], contexts[sel]
             neg = np.searchsorted(noise_cdf, rng.random((sel.size, K)))  # inverse-CDF sampling
-            loss, gw, gc, gn = _sgns_batch(W, Cm, ci, co, neg)
-            dW = _scatter_rows(ci, gw, vocab_size)
-            dC = _scatter_rows(np.concatenate([co, neg.ravel()]),
-                               np.concatenate([gc, gn.reshape(-1, dim)]), vocab_size)
-            GW += dW * dW
-            GC += dC * dC
-            W -= lr * dW / (np.sqrt(GW) + 1e-8)
-            Cm -= lr * dC / (np.sqrt(GC) + 1e-8)
+            # Once a step has blown the vectors up, scores and squared gradients overflow to inf
+            # (and inf − inf gives NaN): let that happen quietly, and stop at the first batch
+            # whose loss is not finite, naming its epoch, instead of training on with NaN.
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, gw, gc, gn = _sgns_batch(W, Cm, ci, co, neg)
+                check_finite_loss(loss, epoch, f"train_skipgram (batch {b + 1} of {n_batches})",
+                                  hint=f"lr = {lr:g} is too large for these data; lower it")
+                dW = _scatter_rows(ci, gw, vocab_size)
+                dC = _scatter_rows(np.concatenate([co, neg.ravel()]),
+                                   np.concatenate([gc, gn.reshape(-1, dim)]), vocab_size)
+                GW += dW * dW
+                GC += dC * dC
+                W -= lr * dW / (np.sqrt(GW) + 1e-8)
+                Cm -= lr * dC / (np.sqrt(GC) + 1e-8)
             run_loss += loss
             run_pairs += sel.size
             step += 1
