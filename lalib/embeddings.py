@@ -677,8 +677,8 @@ def ppmi(C, alpha: float = 1.0, shift: float = 0.0):
 
     with ``T = Σ C``, ``r_i = Σ_j C_ij``, ``c_j = Σ_i C_ij``. With ``alpha < 1``
     the context probability ``c_j / T`` becomes ``c_j^α / Σ c^α`` (context
-    distribution smoothing, Levy et al. 2015); ``shift = log k`` gives the
-    shifted PPMI that skip-gram with k negatives approximates.
+    distribution smoothing, Levy et al. 2015); ``shift = log K`` gives the
+    shifted PPMI that skip-gram with K negatives approximates.
 
     Entries with ``C_ij = 0`` (PMI = −∞) are 0. A sparse ``C`` gives a sparse
     result with the same pattern or fewer entries — never densified; a dense
@@ -894,11 +894,11 @@ def skipgram_loss_grad(params, centers, contexts, negatives):
     .. math::
 
         L = -\\sum_b \\Big[\\log \\sigma(w_{i_b}^T c_{j_b})
-              + \\sum_{k=1}^K \\log \\sigma(-w_{i_b}^T c_{n_{bk}})\\Big]
+              + \\sum_{m=1}^K \\log \\sigma(-w_{i_b}^T c_{n_{bm}})\\Big]
 
     with ``w_i`` row i of ``W`` (word vectors) and ``c_j`` row j of ``C``
     (context vectors). With ``s = wᵀc``: ``∂L/∂s_pos = σ(s) − 1`` and
-    ``∂L/∂s_neg = σ(s)``, so ``∂L/∂w = (σ(s_pos) − 1) c + Σ_k σ(s_k) c_{n_k}``, etc.
+    ``∂L/∂s_neg = σ(s)``, so ``∂L/∂w = (σ(s_pos) − 1) c + Σ_m σ(s_m) c_{n_m}``, etc.
     ``log σ`` is computed as ``−logaddexp(0, −s)``: no overflow.
 
     Parameters
@@ -951,9 +951,11 @@ def train_skipgram(ids, vocab_size: int, dim: int = 50, window: int = 2, negativ
     step ``lr / sqrt(Σ past g²)``): word frequencies span orders of magnitude, and a
     plain SGD step that suits rare rows diverges on frequent ones.
 
-    At the optimum (large enough ``dim``), Levy & Goldberg (2014) show
-    ``w_i · c_j = PMI_ij − log k`` with the context probabilities smoothed by
-    ``alpha``: SGNS implicitly factorizes the shifted PMI matrix.
+    At the optimum, Levy & Goldberg (2014) show ``w_i · c_j = PMI_ij − log K``
+    (K = ``negatives``, context probabilities smoothed by ``alpha``) — reachable
+    for every pair only when ``dim`` reaches the rank of that matrix. With
+    ``dim < V`` SGNS is a weighted rank-``dim`` fit of the shifted PMI matrix,
+    weighted toward frequent pairs (chapter 1, §8).
 
     Parameters
     ----------
