@@ -456,7 +456,7 @@ def pmi_scatter_figure(target, scores, *, title="skip-gram scores against shifte
     >>> fig = pmi_scatter_figure(np.arange(3.0), np.arange(3.0))
     """
     target, scores = np.asarray(target, float), np.asarray(scores, float)
-    fig, ax = new_figure(width=4.2, height=3.6)
+    fig, ax = new_figure(width=4.4, height=3.2)
     ax.scatter(target, scores, s=4, alpha=0.35, label="frequent pairs (i, j)")
     lo, hi = min(target.min(), scores.min()), max(target.max(), scores.max())
     ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")

@@ -555,6 +555,11 @@ def test_corpus_is_seeded_and_analogies_hold_by_construction():
     L = a.sentence_length
     for s in range(3000 // L):
         assert sum(t in words for t in a.tokens[s * L:(s + 1) * L]) == 1
+    # the function words are listed, are neither content words nor cues, and fill about p_function of the text
+    cues = {c for cs in a.cues.values() for c in cs}
+    assert a.function_words and not set(a.function_words) & (words | cues)
+    share = np.mean([t in set(a.function_words) for t in a.tokens])
+    assert abs(share - 0.35 * (L - 1) / L) < 0.03
 
 
 @pytest.mark.parametrize("kw, err, match", [
