@@ -167,3 +167,31 @@ def test_rope_checker_rejects_wrong_answers(wrong):
 
 def test_rope_checker_stub():
     assert fails_with_hint(exercises.check_rope(stub), "not written yet")
+
+
+# ---------------------------------------------------------------- exercise 5: shifted PPMI
+
+def test_shifted_ppmi_checker():
+    assert exercises.check_shifted_ppmi(lambda C, K: emb.ppmi(C, alpha=0.75, shift=np.log(K))).passed
+    assert exercises.check_shifted_ppmi(lambda C, K: sp.csr_array(emb.ppmi(C, alpha=0.75, shift=np.log(K)))).passed
+
+
+def shift_after_clipping(C, K):  # max(PMI, 0) − log K: negative entries survive
+    return emb.ppmi(C, alpha=0.75) - np.log(K) * (np.asarray(C) > 0)
+
+
+def shift_by_K(C, K):  # subtracts K instead of log K
+    return emb.ppmi(C, alpha=0.75, shift=float(K))
+
+
+def no_smoothing(C, K):  # α = 1: the plain context distribution
+    return emb.ppmi(C, alpha=1.0, shift=np.log(K))
+
+
+@pytest.mark.parametrize("wrong", [shift_after_clipping, shift_by_K, no_smoothing])
+def test_shifted_ppmi_checker_rejects_wrong_answers(wrong):
+    assert fails_with_hint(exercises.check_shifted_ppmi(wrong), "fails")
+
+
+def test_shifted_ppmi_checker_stub():
+    assert fails_with_hint(exercises.check_shifted_ppmi(stub), "not written yet")
