@@ -2,6 +2,7 @@
 # make test   — set up .venv with the test tools and run every test and notebook
 # make bench  — run benchmarks/bench_*.py and write benchmarks/results.md
 # make notebooks — re-execute notebooks in place (all, or NB=notebooks/01_embeddings.ipynb)
+# make site   — the static HTML edition of every notebook in _site/ (offline, from the committed outputs)
 #
 # Each target needs only python3 and make; it creates .venv on first use and
 # reinstalls only when pyproject.toml has changed.
@@ -25,13 +26,17 @@ LAB_FLAGS := $(if $(or $(CI),$(if $(DISPLAY),,headless)),--no-browser,)
 # Jupyter refuses to start as root (containers, some CI) unless told it is deliberate.
 LAB_FLAGS += $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-kernels test-notebooks bench notebooks clean
+.PHONY: lab test test-kernels test-notebooks bench notebooks site clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -q -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-site: pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[site]'
 	touch $@
 
 $(VENV)/.installed-lab: pyproject.toml | $(PY)
@@ -58,5 +63,8 @@ notebooks: $(VENV)/.installed-test
 		--ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=False \
 		--ExecutePreprocessor.record_timing=False $(NB)
 
+site: $(VENV)/.installed-site
+	$(PY) tools/build_site.py --out _site
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis _site
