@@ -418,6 +418,29 @@ def check_rope(rope) -> CheckResult:
     )
 
 
+
+def check_shifted_ppmi(shifted_ppmi) -> CheckResult:
+    """Exercise: ``shifted_ppmi(C, K)`` → ``max(PMI^(0.75)_ij − log K, 0)``, 0 where ``C_ij = 0``.
+
+    The matrix that skip-gram with K negatives approximates (Levy & Goldberg), with the context
+    probabilities smoothed by α = 0.75 as in the chapter: ``P(j) = c_j^0.75 / Σ c^0.75``.
+    """
+
+    rng = np.random.default_rng(105)
+    cases = []
+    for shape, K in [((4, 4), 1), ((5, 7), 5), ((8, 8), 2), ((6, 6), 15)]:
+        C = rng.integers(0, 9, shape).astype(float)
+        C[rng.random(shape) < 0.3] = 0.0
+        C[0, 0] += 1
+        cases.append(((C, K), embeddings.ppmi(C, alpha=0.75, shift=np.log(K))))
+    return run_checker(
+        "shifted PPMI",
+        lambda C, K: _ch1_dense(shifted_ppmi(C, K)),
+        cases,
+        "PMI_ij = log C_ij − log r_i − log P(j) with r = C.sum(1) and P(j) = c_j^0.75 / Σ c^0.75 "
+        "(c = C.sum(0)); subtract log K (not K) before clipping at 0, and leave 0 where C_ij = 0",
+    )
+
 # --- chapter 2: MLPs and backpropagation ---
 
 def _ch2_fd_grad(f, x):

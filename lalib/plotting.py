@@ -448,7 +448,7 @@ def embedding_map_figure(Y, labels, *, groups=None, arrows=(), title="", xlabel=
 
 
 def pmi_scatter_figure(target, scores, *, title="skip-gram scores against shifted PMI",
-                       xlabel=r"$\mathrm{PMI}_{ij} - \log k$", ylabel=r"$w_i^T c_j$"):
+                       xlabel=r"$\mathrm{PMI}_{ij} - \log K$", ylabel=r"$w_i^T c_j$"):
     """Scatter of SGNS scores against the shifted PMI, with the line y = x.
 
     Examples
@@ -456,7 +456,7 @@ def pmi_scatter_figure(target, scores, *, title="skip-gram scores against shifte
     >>> fig = pmi_scatter_figure(np.arange(3.0), np.arange(3.0))
     """
     target, scores = np.asarray(target, float), np.asarray(scores, float)
-    fig, ax = new_figure(width=4.2, height=3.6)
+    fig, ax = new_figure(width=4.4, height=3.2)
     ax.scatter(target, scores, s=4, alpha=0.35, label="frequent pairs (i, j)")
     lo, hi = min(target.min(), scores.min()), max(target.max(), scores.max())
     ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
@@ -467,7 +467,7 @@ def pmi_scatter_figure(target, scores, *, title="skip-gram scores against shifte
     return fig
 
 
-def positions_figure(PE, G, *, title_pe="sinusoidal encodings PE", title_g=r"$\langle PE(p), PE(q)\rangle$"):
+def positions_figure(PE, G, *, title_pe="sinusoidal encodings PE", title_g=r"$\langle PE(p), PE(p')\rangle$"):
     """Two panels: the encoding matrix (positions × dimensions) and its Gram matrix (Toeplitz).
 
     Examples
@@ -476,7 +476,7 @@ def positions_figure(PE, G, *, title_pe="sinusoidal encodings PE", title_g=r"$\l
     """
     fig, axes = new_figure(2, width=4.0, height=3.4)
     heatmap(axes[0], PE, title=title_pe, cmap="RdBu_r", vmin=-1, vmax=1, xlabel="dimension", ylabel="position p")
-    heatmap(axes[1], G, title=title_g, cmap="viridis", xlabel="position q", ylabel="position p")
+    heatmap(axes[1], G, title=title_g, cmap="viridis", xlabel="position p'", ylabel="position p")
     return fig
 
 
