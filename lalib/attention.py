@@ -908,10 +908,27 @@ def performer_attention(Q, K, V, n_features: int, rng=None, orthogonal: bool = T
 def linformer_projection(k: int, n: int, kind: str = "gaussian", rng=None) -> np.ndarray:
     """A ``(k, n)`` matrix that compresses a sequence of ``n`` rows to ``k`` rows.
 
-    ``"gaussian"``: entries ``N(0, 1/k)`` — a Johnson–Lindenstrauss random
-    projection, the one in Linformer's argument that ``A V ≈ A Eᵀ F V``.
+    ``"gaussian"``: entries ``N(0, 1/k)``, so ``E[RᵀR] = I`` — a
+    Johnson–Lindenstrauss random projection ``R``. Linformer's Theorem 1 uses
+    it *after* the softmax: ``P V ≈ P Rᵀ (R V)`` with ``P`` the exact attention
+    matrix, an error falling like ``1/√k`` whatever the rank of ``P`` (it still
+    needs all of ``P``). :func:`linformer_attention` uses such a matrix
+    differently, *inside* the softmax on the keys, ``softmax(Q (EK)ᵀ/√d_k) (FV)``
+    — the Linformer layer, whose ``E, F`` are learned in a trained model; a
+    random one there is untrained.
     ``"pool"``: row ``t`` averages the ``t``-th of ``k`` contiguous segments
     of the sequence (no randomness; with ``k = n`` it is the identity).
+
+    Parameters
+    ----------
+    k : int, 1 <= k <= n
+    n : int
+    kind : "gaussian" or "pool"
+    rng : numpy.random.Generator, optional (for ``"gaussian"``)
+
+    Returns
+    -------
+    E : (k, n)
 
     Examples
     --------
@@ -940,12 +957,16 @@ def linformer_attention(Q, K, V, k: int, rng=None, projection: str = "gaussian",
         \\operatorname{out} = \\operatorname{softmax}\\!\\Big(\\frac{Q (E K)^T}{\\sqrt{d_k}}\\Big)\\,(F V),
         \\qquad E, F \\in \\mathbb R^{k \\times n}
 
-    The score matrix is ``n × k`` instead of ``n × n``: time and memory
-    ``O(n k)``, linear in ``n`` for fixed ``k``. The justification is linear
-    algebra: the attention matrix is numerically low-rank, so little is lost
-    by letting every query see only ``k`` mixtures of the keys. In a trained
-    Linformer ``E`` and ``F`` are learned; here they are fixed, either random
-    (``projection="gaussian"``, Johnson–Lindenstrauss, drawn from ``rng``) or
+    The score matrix is ``n × k`` instead of ``n × n``: time ``O(n k d)``
+    (with ``d = max(d_k, d_v)``, plus ``O(n k d)`` for the compressions ``EK``
+    and ``FV``) and memory ``O(n k)``, linear in ``n`` for fixed ``k``. The
+    justification is linear algebra: the attention matrix is often numerically
+    low-rank, so little is lost by letting every query see only ``k`` mixtures
+    of the keys. The projection acts *inside* the softmax, on the keys (the
+    Linformer layer); in a trained Linformer ``E`` and ``F`` are learned. Here
+    they are fixed: random (``projection="gaussian"``, ``N(0, 1/k)`` entries
+    drawn from ``rng`` — an untrained layer, not the after-the-softmax
+    projection of Linformer's Theorem 1, see :func:`linformer_projection`),
     segment means (``projection="pool"``), or given as ``E`` and ``F``.
 
     Parameters
