@@ -16,11 +16,13 @@ of this module cuts that cost with linear algebra:
 * :func:`chunked_attention` — *exact* attention over blocks of keys with the
   online-softmax recurrence (running max, running sum): memory ``O(n · chunk)``;
 * :func:`linear_attention` — a kernel feature map and the associativity
-  ``(φ(Q) φ(K)^T) V = φ(Q) (φ(K)^T V)``: time and memory ``O(n)``;
+  ``(φ(Q) φ(K)^T) V = φ(Q) (φ(K)^T V)``: time ``O(n D d_v)`` and memory ``O(n)``;
 * :func:`performer_attention` — positive random features that estimate the
   softmax kernel itself;
 * :func:`linformer_attention` — project keys and values along the sequence
-  axis to ``k`` rows: the attention matrix is numerically low-rank.
+  axis to ``k`` rows, inside the softmax: time ``O(n k d)``; it relies on the
+  attention matrix being numerically low-rank, which diffuse attention is and
+  sharp attention is not.
 
 Conventions used by every function here
 ---------------------------------------
@@ -30,8 +32,8 @@ Conventions used by every function here
 * Masks: a **boolean** mask ``(n, m)`` is ``True`` where query ``i`` *may*
   attend to key ``j``; a **float** mask is *added* to the scores (``0`` to keep,
   ``-inf`` or a large negative number to suppress). A query whose row is fully
-  masked has no keys to average over; its weights are a row of zeros and its
-  output is a row of zeros — never NaN.
+  masked has no keys to average over; its weights are a row of zeros (the rule
+  of :func:`lalib.mlp.softmax`) and its output is a row of zeros — never NaN.
 """
 
 from __future__ import annotations
