@@ -67,7 +67,7 @@ def test_softmax_and_log_softmax_match_the_formula_with_masked_rows(rng, shape, 
     np.testing.assert_allclose(logp[keep], np.log(want[keep]), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.skipif(np.finfo(np.longdouble).max < 1e440, reason="needs an extended-range long double")
+@pytest.mark.skipif(np.finfo(np.longdouble).max < np.longdouble("1e440"), reason="needs an extended-range long double")
 def test_softmax_large_scores_stable_against_formula_in_long_double():
     # e^1002 overflows float64 but not the 80-bit long double: there the formula needs no shift at all
     x = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -999.0]])
