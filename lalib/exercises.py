@@ -636,3 +636,58 @@ def check_causal_linear_attention(candidate) -> CheckResult:
                        "phi(x) = np.where(x > 0, x + 1, np.exp(x)); walk i = 0..n-1 keeping S (d × d_v) and "
                        "z (d,): add the outer product phi(k_i) v_iᵀ to S and phi(k_i) to z, then "
                        "out_i = phi(q_i) @ S / (phi(q_i) @ z).", rtol=1e-9, atol=1e-12)
+
+
+def check_performer_relative_variance(relative_variance) -> CheckResult:
+    """Check ``relative_variance(q, k)``: Var[X] / E[X]² of one positive random feature sample (chapter 3).
+
+    One sample of the Performer estimator of ``e^{qᵀk}`` is
+    ``X = exp(wᵀq − ‖q‖²/2) · exp(wᵀk − ‖k‖²/2)`` with ``w ~ N(0, I)``. Its mean
+    is ``e^{qᵀk}`` and its relative variance ``Var[X] / E[X]² = e^{‖q + k‖²} − 1``.
+
+    Examples
+    --------
+    >>> r = check_performer_relative_variance(lambda q, k: np.expm1(np.sum((q + k) ** 2)))
+    ✔ relative variance of a positive random feature: all 4 hidden cases pass.
+    """
+    rng = np.random.default_rng(306)
+    cases = []
+    for d, scale in [(2, 0.5), (4, 0.4), (8, 0.3), (16, 0.2)]:
+        q, k = rng.normal(size=(2, d)) * scale
+        k = k + 0.5 * q  # correlated, so that ‖q + k‖² differs clearly from ‖q‖² + ‖k‖²
+        cases.append(((q, k), float(np.expm1(np.sum((q + k) ** 2)))))
+    hint = ("E[e^{wᵀx}] = e^{‖x‖²/2} for w ~ N(0, I). So E[X] = e^{qᵀk}, and X² = exp(wᵀ(2q + 2k) − ‖q‖² − ‖k‖²) "
+            "gives E[X²] = e^{2‖q+k‖² − ‖q‖² − ‖k‖²}; the relative variance is E[X²]/E[X]² − 1 = e^{‖q+k‖²} − 1 "
+            "(it depends on q + k, not on q alone).")
+    return run_checker("relative variance of a positive random feature", relative_variance, cases, hint,
+                       rtol=1e-9, atol=1e-12)
+
+
+def check_batched_multi_head_attention(candidate) -> CheckResult:
+    """Check ``mha(X, params, h)``: causal multi-head self-attention as one batched product (chapter 3).
+
+    The reference is :func:`lalib.attention.multi_head_attention` with a causal
+    mask: ``Q = X W_Q`` reshaped ``(n, d) → (n, h, d_h) → (h, n, d_h)`` (and the
+    same for ``K``, ``V``), scores ``(h, n, n)`` scaled by ``1/√d_h``, the
+    causal mask, a row softmax, ``(h, n, d_h)`` outputs merged back to
+    ``(n, d)`` and multiplied by ``W_O``.
+
+    Examples
+    --------
+    >>> from lalib.attention import causal_mask, multi_head_attention
+    >>> r = check_batched_multi_head_attention(
+    ...     lambda X, p, h: multi_head_attention(X, p, h, mask=causal_mask(X.shape[0])))
+    ✔ batched causal multi-head attention: all 3 hidden cases pass.
+    """
+    rng = np.random.default_rng(307)
+    cases = []
+    for n, d, h in [(5, 8, 2), (7, 12, 3), (3, 16, 4)]:
+        X = rng.normal(size=(n, d))
+        params = attention.mha_init(d, h, rng=rng)
+        params = {k: v * (2.0 if k in ("W_Q", "W_K") else 1.0) for k, v in params.items()}  # less uniform maps
+        cases.append(((X, params, h), attention.multi_head_attention(X, params, h, mask=attention.causal_mask(n))))
+    hint = ("reshape X @ W_Q from (n, d) to (n, h, d_h) and then transpose to (h, n, d_h) — a plain reshape to "
+            "(h, n, d_h) mixes tokens and heads; scores Qh @ Kh.transpose(0, 2, 1) / sqrt(d_h) (the head width, "
+            "not d); set the scores above the diagonal to -inf; softmax the rows; (A @ Vh) back to (n, h, d_h) "
+            "and reshape to (n, d); multiply by W_O.")
+    return run_checker("batched causal multi-head attention", candidate, cases, hint, rtol=1e-9, atol=1e-12)

@@ -769,12 +769,15 @@ def mlp_spectra_figure(X, y, gx, gy, grid_labels, spectra, *, epoch, loss, acc, 
 
 # --- chapter 3: attention and transformers ---
 
-def attention_maps_figure(maps, titles, *, labels=None, width=3.0, cmap="viridis", suptitle=""):
+def attention_maps_figure(maps, titles, *, labels=None, width=3.0, cmap="viridis", suptitle="",
+                          shared_scale=True):
     """Several attention matrices side by side, keys on the x-axis and queries on the y-axis.
 
     ``maps`` is a list of ``(n, m)`` arrays (e.g. one per head); ``labels`` the
     token strings shown on both axes (queries = keys for self-attention). All
-    panels share the colour scale ``[0, max]`` so heads can be compared.
+    panels share the colour scale ``[0, max]`` so heads can be compared;
+    ``shared_scale=False`` gives each panel its own scale and colour bar (for
+    maps whose largest weights differ by orders of magnitude).
 
     Examples
     --------
@@ -785,8 +788,9 @@ def attention_maps_figure(maps, titles, *, labels=None, width=3.0, cmap="viridis
     axes = np.atleast_1d(axes)
     vmax = max(float(M.max()) for M in maps)
     for ax, M, title in zip(axes, maps, titles):
-        heatmap(ax, M, xlabels=labels, ylabels=labels, title=title, cmap=cmap, vmin=0.0, vmax=vmax,
-                colorbar=ax is axes[-1], xlabel="key $j$", ylabel="query $i$")
+        heatmap(ax, M, xlabels=labels, ylabels=labels, title=title, cmap=cmap, vmin=0.0,
+                vmax=vmax if shared_scale else float(M.max()),
+                colorbar=(ax is axes[-1]) or not shared_scale, xlabel="key $j$", ylabel="query $i$")
     if suptitle:
         fig.suptitle(suptitle)
     return fig
