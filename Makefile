@@ -1,5 +1,7 @@
 # make lab    — set up .venv with JupyterLab and open the notebooks
-# make test   — set up .venv with the test tools and run every test and notebook
+# make test   — set up .venv with the test tools and run every test and notebook, then the browser suite
+# make test-browser — only the browser suite: JupyterLab in headless Chromium (tests/browser)
+# make test-slides  — only the slide-fit test: every chapter's slideshow at 1280x720
 # make bench  — run benchmarks/bench_*.py and write benchmarks/results.md
 # make notebooks — re-execute notebooks in place (all, or NB=notebooks/01_embeddings.ipynb)
 #
@@ -25,13 +27,18 @@ LAB_FLAGS := $(if $(or $(CI),$(if $(DISPLAY),,headless)),--no-browser,)
 # Jupyter refuses to start as root (containers, some CI) unless told it is deliberate.
 LAB_FLAGS += $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-kernels test-notebooks bench notebooks clean
+.PHONY: lab test test-kernels test-notebooks test-browser test-slides bench notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -q -e '.[test]'
+	touch $@
+
+# The browser suite needs JupyterLab and Playwright too (Chromium itself is the system's /usr/bin/chromium).
+$(VENV)/.installed-browser: pyproject.toml $(VENV)/.installed-test
+	$(PIP) install -q -e '.[test,lab,browser]'
 	touch $@
 
 $(VENV)/.installed-lab: pyproject.toml | $(PY)
@@ -41,10 +48,20 @@ $(VENV)/.installed-lab: pyproject.toml | $(PY)
 lab: $(VENV)/.installed-lab
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks/
 
-test: test-kernels test-notebooks
+test: test-kernels test-notebooks test-browser
 
 test-kernels: $(VENV)/.installed-test
-	$(TEST_ENV) $(PY) -m pytest tests
+	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/browser
+
+# Skipped, with the reason, where Chromium or the extras are missing (pytest -ra lists it).
+# Installing the extras is tried but not required: offline without them, the tests report SKIPPED.
+test-browser: $(VENV)/.installed-test
+	-@$(MAKE) --no-print-directory $(VENV)/.installed-browser
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests/browser -m "not slides"
+
+test-slides: $(VENV)/.installed-test
+	-@$(MAKE) --no-print-directory $(VENV)/.installed-browser
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests/browser -m slides
 
 test-notebooks: $(VENV)/.installed-test
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
