@@ -569,6 +569,8 @@ def test_spirals_shapes_and_seeding(k):
     assert X.shape == (20 * k, 2) and np.bincount(y).tolist() == [20] * k
     np.testing.assert_array_equal(X, X2)
     assert np.all(np.linalg.norm(X, axis=1) <= 1 + 1e-12)  # radius is exact; noise is on the angle
+    X_noisy, _ = datasets.spirals(20, n_classes=k, noise=5.0, rng=np.random.default_rng(1))
+    np.testing.assert_allclose(np.linalg.norm(X_noisy, axis=1), np.tile(np.linspace(0.05, 1.0, 20), k))
 
 
 def test_two_moons_without_noise_lie_on_circles(rng):
