@@ -17,7 +17,7 @@ CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHECKER_CALL = re.compile(r"exercises\.(check_\w+)\(")
 # doi:10.<registrant>/<suffix>; arXiv new style (YYMM.NNNNN, optional version) or old style (archive/YYMMNNN).
 DOI = re.compile(r"doi:\s*(10\.\d{4,9}/[-._;()/:A-Za-z0-9]+[A-Za-z0-9)])", re.I)
-ARXIV = re.compile(r"arXiv:\s*(\d{4}\.\d{4,5}(v\d+)?|[a-z\-]+(\.[A-Z]{2})?/\d{7}(v\d+)?)(?![\d.])")
+ARXIV = re.compile(r"arXiv:\s*(\d{4}\.\d{4,5}(v\d+)?|[a-z\-]+(\.[A-Z]{2})?/\d{7}(v\d+)?)(?!\d)(?!\.\d)")
 
 
 def _nb(path):
@@ -25,16 +25,21 @@ def _nb(path):
 
 
 def _references(nb):
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and "## References" in cell.source:
-            refs = []
-            for line in cell.source.split("## References", 1)[1].splitlines():
-                if line.startswith(("- ", "* ")):
-                    refs.append(line[2:].strip())
-                elif refs and line.strip():   # a reference continued on the next line
-                    refs[-1] += " " + line.strip()
-            return refs
-    return []
+    """The entries of the References section, which may go on over several cells (slides)."""
+    cells = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    start = next((i for i, s in enumerate(cells) if "## References" in s), None)
+    if start is None:
+        return []
+    text = "\n".join([cells[start].split("## References", 1)[1], *cells[start + 1:]])
+    refs = []
+    for line in text.splitlines():
+        if line.startswith("#"):      # a heading after the references ends them
+            break
+        if line.startswith(("- ", "* ")):
+            refs.append(line[2:].strip())
+        elif refs and line.strip():   # a reference continued on the next line
+            refs[-1] += " " + line.strip()
+    return refs
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
