@@ -1233,9 +1233,6 @@ def lanczos(A, k, which="largest", tol=1e-10, reorth="full", rng=None, *, v0=Non
     >>> np.round(vals, 8)
     array([ 98.,  99., 100.])
     """
-    from ._validate import NotConvergedWarning
-    import warnings
-
     which = check_choice(which, "which", ("largest", "smallest"))
     reorth = check_choice(reorth, "reorth", _REORTH)
     tol = check_positive_float(tol, "tol", allow_zero=True)
