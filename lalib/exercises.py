@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import attention, embeddings, mlp
+from . import attention, embeddings, lowrank, mlp
 
 __all__ = ["CheckResult", "run_checker", "check_value"]
 
@@ -549,3 +549,197 @@ def check_causal_linear_attention(candidate) -> CheckResult:
                        "phi(x) = np.where(x > 0, x + 1, np.exp(x)); walk i = 0..n-1 keeping S (d × d_v) and "
                        "z (d,): add the outer product phi(k_i) v_iᵀ to S and phi(k_i) to z, then "
                        "out_i = phi(q_i) @ S / (phi(q_i) @ z).", rtol=1e-9, atol=1e-12)
+
+
+# --- chapter 4: low-rank methods ---
+
+def _decaying_matrix(rng, m, n, decay):
+    """A dense ``(m, n)`` matrix with singular values ``decay**j`` and random singular vectors."""
+    p = min(m, n)
+    U, _ = np.linalg.qr(rng.standard_normal((m, p)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, p)))
+    return (U * decay ** np.arange(p)) @ V.T
+
+
+def check_range_finder(range_finder) -> CheckResult:
+    """Check ``range_finder(A, ell, n_iter, rng) -> Q``, the randomized range finder with power iterations (chapter 4).
+
+    Passes when ``Q : (m, ℓ)`` has orthonormal columns and captures the range
+    almost as well as the best ``ℓ``-dimensional basis:
+    ``‖A − QQᵀA‖₂ ≤ 1.1 σ_{ℓ+1}``. One hidden case has ``q = 6`` power
+    iterations on a fast-decaying spectrum: without a QR after *every*
+    product the columns collapse onto the top singular vector and the
+    error is many times ``σ_{ℓ+1}``.
+
+    Examples
+    --------
+    >>> check_range_finder(lambda A, l, q, rng: lowrank.randomized_range_finder(A, l, q, rng=rng)).passed
+    ✔ randomized range finder: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(404)
+    cases = []
+    for m, n, decay, ell, q in [(60, 40, 0.5, 5, 2), (40, 70, 0.7, 8, 3), (120, 80, 0.6, 10, 6)]:
+        A = _decaying_matrix(rng, m, n, decay)
+        cases.append(((A, ell, q, np.random.default_rng(int(rng.integers(1 << 30)))), (A, ell)))
+
+    def compare(Q, want):
+        A, ell = want
+        if Q is None:
+            return False, "your function returned None (did you forget `return`?)"
+        Q = np.asarray(Q, dtype=float)
+        if Q.shape != (A.shape[0], ell):
+            return False, f"Q should have shape {(A.shape[0], ell)}; got {Q.shape}"
+        if not np.all(np.isfinite(Q)):
+            return False, "Q contains NaN or infinity"
+        loss = float(np.linalg.norm(Q.T @ Q - np.eye(ell), 2))
+        if loss > 1e-8:
+            return False, f"the columns of Q are not orthonormal (‖QᵀQ − I‖₂ = {loss:.1e})"
+        s = np.linalg.svd(A, compute_uv=False)
+        err = float(np.linalg.norm(A - Q @ (Q.T @ A), 2))
+        if err > 1.1 * s[ell]:
+            return False, (f"‖A − QQᵀA‖₂ = {err:.2e} is {err / s[ell]:.0f}× the best possible σ_ℓ+1 = {s[ell]:.2e} "
+                           "(did the columns collapse onto the top singular vector?)")
+        return True, ""
+
+    return run_checker("randomized range finder", range_finder, cases,
+                       "Y = A @ Omega with a Gaussian Omega (n × ell) from rng, Q = qr(Y); then n_iter times: "
+                       "Q = qr(A.T @ Q), Q = qr(A @ Q) — re-orthonormalize after EVERY product, or the columns "
+                       "all turn toward u_1 in floating point", compare=compare)
+
+
+def check_pca(pca) -> CheckResult:
+    """Check ``pca(X, k) -> (components (k, d), explained_variance (k,))`` on hidden data (chapter 4).
+
+    Components are compared up to the sign of each row (the SVD leaves it
+    free). The hidden data sit far from the origin, so PCA without centring
+    finds the direction of the mean instead of the direction of largest
+    variance; variances use ``n − 1``, like ``np.cov``.
+
+    Examples
+    --------
+    >>> check_pca(lambda X, k: (lowrank.pca(X, k)["components"], lowrank.pca(X, k)["explained_variance"])).passed
+    ✔ PCA: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(405)
+    cases = []
+    for n, d, k, offset in [(50, 3, 2, 0.0), (80, 5, 3, 20.0), (200, 4, 1, 5.0)]:
+        X = rng.standard_normal((n, d)) * np.linspace(3.0, 0.5, d) @ np.linalg.qr(rng.standard_normal((d, d)))[0]
+        X = X + offset * rng.standard_normal(d)
+        ref = lowrank.pca(X, k)
+        cases.append(((X, k), (ref["components"], ref["explained_variance"])))
+
+    def compare(got, want):
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return False, f"return a pair (components, explained_variance); got {type(got).__name__}"
+        comps, var = (np.asarray(g, dtype=float) for g in got)
+        want_c, want_v = want
+        if comps.shape != want_c.shape:
+            return False, f"components should have shape {want_c.shape} (one component per row); got {comps.shape}"
+        signs = np.sign(np.sum(comps * want_c, axis=1))
+        signs[signs == 0] = 1
+        ok, reason = _close(comps * signs[:, None], want_c, 1e-6, 1e-8)
+        if not ok:
+            return False, f"components: {reason}"
+        ok, reason = _close(var, want_v, 1e-8, 1e-10)
+        if not ok:
+            return False, f"explained variance: {reason}"
+        return True, ""
+
+    return run_checker("PCA", pca, cases,
+                       "centre first (Xc = X - X.mean(axis=0)), then U, s, Vt = np.linalg.svd(Xc, "
+                       "full_matrices=False); components = Vt[:k], explained variance = s[:k]**2 / (n - 1)",
+                       compare=compare)
+
+
+def check_lora_init(lora_init) -> CheckResult:
+    """Check ``lora_init(W, r, alpha, rng) -> {"A": (d_in, r), "B": (r, d_out), "scale": float}`` (chapter 4).
+
+    Passes when ``B = 0`` (the adapted layer ``X W + s (X A) B`` starts equal
+    to the frozen ``X W``), ``A`` is random of rank ``r`` (so the gradient
+    ``s Aᵀ G`` of ``B`` is not zero and training can start), and
+    ``s = α / r``.
+
+    Examples
+    --------
+    >>> check_lora_init(lambda W, r, alpha, rng: lowrank.lora_init(W, r, alpha, rng=rng)).passed
+    ✔ LoRA initialisation: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(406)
+    cases = []
+    for d_in, d_out, r, alpha in [(6, 4, 1, 1.0), (10, 8, 2, 16.0), (16, 12, 4, 8.0)]:
+        W = rng.standard_normal((d_in, d_out))
+        cases.append(((W, r, alpha, np.random.default_rng(int(rng.integers(1 << 30)))), (W, r, alpha)))
+
+    def compare(got, want):
+        W, r, alpha = want
+        d_in, d_out = W.shape
+        if not isinstance(got, dict) or any(key not in got for key in ("A", "B", "scale")):
+            return False, "return a dict with keys 'A', 'B' and 'scale'"
+        A, B = np.asarray(got["A"], dtype=float), np.asarray(got["B"], dtype=float)
+        if A.shape != (d_in, r) or B.shape != (r, d_out):
+            return False, f"A should be {(d_in, r)} and B {(r, d_out)}; got {A.shape} and {B.shape}"
+        if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
+            return False, "A or B contains NaN or infinity"
+        X = np.random.default_rng(0).standard_normal((5, d_in))
+        if not np.allclose(X @ W + float(got["scale"]) * (X @ A) @ B, X @ W, rtol=0, atol=1e-12):
+            return False, "the adapted layer X W + s (X A) B does not start equal to the frozen X W (is B zero?)"
+        if np.linalg.matrix_rank(A) < r:
+            return False, (f"A has rank {np.linalg.matrix_rank(A)} < r = {r}: with A = 0 the gradient of B, "
+                           "s Aᵀ G, is zero and training never starts")
+        if not np.isclose(float(got["scale"]), alpha / r):
+            return False, f"scale should be alpha / r = {alpha / r:g}; got {float(got['scale']):g}"
+        return True, ""
+
+    return run_checker("LoRA initialisation", lora_init, cases,
+                       "A = rng.standard_normal((d_in, r)) / sqrt(d_in) (random, so gradients flow), "
+                       "B = np.zeros((r, d_out)) (so the adapted layer starts equal to W), scale = alpha / r",
+                       compare=compare)
+
+
+def check_als_update(update_rows) -> CheckResult:
+    """Check ``update_rows(R, mask, V, reg) -> U``, one ALS half-step on the observed entries (chapter 4).
+
+    For every row ``i``, ``u_i`` must solve
+    ``(V_Ωᵢᵀ V_Ωᵢ + λ I) u_i = V_Ωᵢᵀ r_Ωᵢ`` where ``Ω_i`` are the observed
+    columns of row ``i``. ``R`` holds 0 where ``mask`` is False: solving
+    ``(VᵀV + λI) u_i = Vᵀ r_i`` with all columns fits those zeros as if
+    they were ratings — the classic mistake.
+
+    Examples
+    --------
+    >>> from lalib.lowrank import _half_step
+    >>> check_als_update(lambda R, mask, V, reg: _half_step(R, mask.astype(float), V, reg)).passed
+    ✔ ALS half-step: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(407)
+    cases = []
+    for m, n, k, frac, reg in [(5, 6, 2, 0.6, 0.1), (12, 9, 3, 0.4, 1.0), (30, 20, 4, 0.25, 0.01)]:
+        mask = rng.random((m, n)) < frac
+        R = np.where(mask, rng.standard_normal((m, n)) + 3.0, 0.0)
+        V = rng.standard_normal((n, k))
+        cases.append(((R, mask, V, reg), lowrank._half_step(R, mask.astype(float), V, reg)))
+    return run_checker("ALS half-step", update_rows, cases,
+                       "for each row i take the observed columns j = mask[i]: Vi = V[j], ri = R[i, j], and solve "
+                       "(Vi.T @ Vi + reg * I) u = Vi.T @ ri (e.g. scipy.linalg.cho_solve); unobserved entries "
+                       "are unknown, not zero", rtol=1e-8, atol=1e-10)
+
+
+def check_lora_params(answer) -> CheckResult:
+    """Check the number of trainable parameters of LoRA with r = 4 on W_q and W_v of GPT-3 (chapter 4).
+
+    GPT-3 175B: 96 layers of width d = 12288; each adapted ``d × d``
+    projection gets ``r (d + d)`` parameters.
+
+    Examples
+    --------
+    >>> check_lora_params(96 * 2 * 4 * 2 * 12288).passed
+    ✔ LoRA parameters for GPT-3: correct.
+    True
+    """
+    return check_value("LoRA parameters for GPT-3", answer, 96 * 2 * lowrank.lora_num_params(12288, 12288, 4),
+                       "per adapted matrix A is d × r and B is r × d: r (d + d) numbers; two matrices "
+                       "(W_q, W_v) per layer, 96 layers", rtol=0, atol=0.5)

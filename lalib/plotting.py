@@ -878,3 +878,161 @@ def attention_explorer_figure(A, A_approx, labels, query, *, approx_name="approx
     ax4.grid(True, which="both", alpha=0.3)
     ax4.legend(fontsize=8)
     return fig
+
+
+# --- chapter 4: low-rank methods ---
+
+def images_figure(images, titles, *, width=2.8, suptitle=""):
+    """Grey-scale images side by side, equal aspect, no ticks (e.g. an image and its rank-k approximations).
+
+    All panels share the grey scale of the first image, so a reconstruction
+    that over- or undershoots shows as clipped black or white.
+
+    Examples
+    --------
+    >>> fig = images_figure([np.eye(4), np.ones((4, 4))], ["I", "ones"])
+    """
+    images = [np.asarray(M) for M in images]
+    h, w = images[0].shape
+    fig, axes = new_figure(len(images), width=width, height=width * h / w + 0.45)
+    axes = np.atleast_1d(axes)
+    lo, hi = float(images[0].min()), float(images[0].max())
+    for ax, M, title in zip(axes, images, titles):
+        ax.imshow(M, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=10)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def rank_tradeoff_figure(s, shape, *, marks=(), title_prefix=""):
+    """Three panels for a rank-k approximation of an ``m × n`` matrix: spectrum, storage, error.
+
+    Left: singular values ``σ_j`` on a log scale. Middle: numbers stored by
+    the factors, ``k (m + n + 1)``, against ``m n`` for the full matrix.
+    Right: relative errors ``σ_{k+1}/σ_1`` (spectral) and
+    ``(Σ_{j>k} σ_j²)^{1/2} / ‖A‖_F`` (Frobenius) — Eckart–Young.
+
+    Parameters
+    ----------
+    s : (p,) singular values, descending
+    shape : (m, n)
+    marks : ranks to mark with dotted lines
+
+    Examples
+    --------
+    >>> fig = rank_tradeoff_figure(0.5 ** np.arange(10), (10, 12), marks=[3])
+    """
+    s = np.asarray(s, dtype=float)
+    m, n = shape
+    p = s.size
+    ks = np.arange(1, p + 1)
+    tail = np.sqrt(np.maximum(np.cumsum((s ** 2)[::-1])[::-1], 0.0))       # tail[j] = ‖(σ_j, σ_{j+1}, ...)‖
+    frob = np.append(tail[1:], 0.0) / tail[0]
+    spec = np.append(s[1:], 0.0) / s[0]
+    fig, (ax1, ax2, ax3) = new_figure(3, width=3.6, height=3.0)
+    ax1.semilogy(ks, np.maximum(s, 1e-300), "-", lw=1.5)
+    ax1.set(xlabel="index $j$", ylabel=r"$\sigma_j$", title=f"{title_prefix}singular values")
+    ax2.plot(ks, ks * (m + n + 1), label="rank-$k$ factors $k(m+n+1)$")
+    ax2.axhline(m * n, color="0.4", ls="--", lw=1, label=f"full matrix $mn$ = {m * n:,}")
+    ax2.set(xlabel="rank $k$", ylabel="numbers stored", title="storage")
+    ax2.legend(fontsize=8)
+    ax3.semilogy(ks[:-1], spec[:-1], label=r"spectral $\sigma_{k+1}/\sigma_1$")
+    ax3.semilogy(ks[:-1], frob[:-1], label=r"Frobenius, tail / $\|A\|_F$")
+    ax3.set(xlabel="rank $k$", ylabel="relative error", title="error (Eckart–Young)")
+    ax3.legend(fontsize=8)
+    for ax in (ax1, ax2, ax3):
+        ax.grid(True, which="major", alpha=0.3)
+        for k in marks:
+            ax.axvline(k, color="0.5", ls=":", lw=1)
+    return fig
+
+
+def pca_scores_figure(ratio, scores, labels, *, title="", class_names=None):
+    """PCA summary: cumulative explained-variance ratio, and the data on its first two components.
+
+    Parameters
+    ----------
+    ratio : (d,) explained-variance ratio of every component, descending
+    scores : (n, 2) the data projected on the first two components
+    labels : (n,) integer class of each sample (colours)
+
+    Examples
+    --------
+    >>> fig = pca_scores_figure([0.7, 0.2, 0.1], np.zeros((4, 2)), [0, 1, 0, 1])
+    """
+    ratio = np.asarray(ratio, dtype=float)
+    scores = np.asarray(scores)
+    labels = np.asarray(labels)
+    fig, (ax1, ax2) = new_figure(2, width=4.2, height=3.4)
+    j = np.arange(1, ratio.size + 1)
+    ax1.bar(j, ratio, color="tab:blue", alpha=0.6, label="per component")
+    ax1.plot(j, np.cumsum(ratio), "o-", color="tab:red", ms=3, label="cumulative")
+    ax1.axhline(0.9, color="0.5", ls="--", lw=1, label="90%")
+    ax1.set(xlabel="component $j$", ylabel="explained-variance ratio", title=title or "explained variance",
+            ylim=(0, 1.05))
+    ax1.legend(fontsize=8)
+    for c in np.unique(labels):
+        name = class_names[c] if class_names is not None else f"class {c}"
+        ax2.scatter(scores[labels == c, 0], scores[labels == c, 1], s=8, alpha=0.6, label=name)
+    ax2.set(xlabel="PC 1 score", ylabel="PC 2 score", title="data on the first two components")
+    ax2.legend(fontsize=8, markerscale=2)
+    return fig
+
+
+def spectrum_explorer_figure(A, A_k, s, k, *, name="A", image=False, errors=None):
+    """The spectrum explorer's picture: the matrix, its rank-k reconstruction, its singular values.
+
+    Parameters
+    ----------
+    A, A_k : (m, n) the matrix and its best rank-``k`` approximation
+    s : (p,) all singular values of ``A``, descending
+    k : int, the rank shown (marked on the spectrum; the tail ``j > k`` shaded)
+    name : str, names the matrix in the titles
+    image : bool, draw ``A`` as a grey-scale picture (equal aspect) rather than a heatmap
+    errors : (spectral, frobenius) relative errors to print, optional
+
+    Examples
+    --------
+    >>> A = np.outer(np.arange(4.0), np.ones(3)); s = np.linalg.svd(A, compute_uv=False)
+    >>> fig = spectrum_explorer_figure(A, A, s, 1)
+    """
+    A, A_k, s = np.asarray(A), np.asarray(A_k), np.asarray(s, dtype=float)
+    fig = Figure(figsize=(11.5, 4.2), layout="constrained")
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.25]})
+    ax1, ax2, ax3 = axes
+    if image:
+        lo, hi = float(A.min()), float(A.max())
+        for ax, M in ((ax1, A), (ax2, A_k)):
+            ax.imshow(M, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+    else:
+        v = float(np.abs(A).max()) or 1.0
+        for ax, M in ((ax1, A), (ax2, A_k)):
+            im = ax.imshow(M, cmap="RdBu_r", vmin=-v, vmax=v, aspect="auto", interpolation="nearest")
+            ax.set_xlabel("column", fontsize=10)
+            ax.set_ylabel("row", fontsize=10)
+            ax.tick_params(labelsize=9)
+        fig.colorbar(im, ax=ax2, shrink=0.8).ax.tick_params(labelsize=9)
+    m, n = A.shape
+    ax1.set_title(f"{name} ({m}×{n})", fontsize=11)
+    ax2.set_title(f"best rank-{k} approximation", fontsize=11)
+    j = np.arange(1, s.size + 1)
+    floor = max(float(s[0]) * 1e-17, 1e-300)
+    ax3.semilogy(j, np.maximum(s, floor), "-", color="tab:blue", lw=1.5, label=r"$\sigma_j$")
+    ax3.semilogy(j[k:], np.maximum(s[k:], floor), ".", color="tab:red", ms=4,
+                 label=r"discarded tail $j > k$")
+    ax3.axvline(k + 0.5, color="k", ls="--", lw=1, label=f"rank k = {k}")
+    ax3.set_xlabel("index j", fontsize=10)
+    ax3.set_ylabel(r"singular value $\sigma_j$", fontsize=10)
+    ax3.tick_params(labelsize=9)
+    ax3.grid(True, which="major", alpha=0.3)
+    ax3.legend(fontsize=9, loc="upper right")
+    if errors is not None:
+        spec, frob = errors
+        ax3.set_title(f"‖A − A_k‖₂/σ₁ = σ_{{k+1}}/σ₁ = {spec:.3g}\n"
+                      f"‖A − A_k‖_F/‖A‖_F = tail energy = {frob:.3g}", fontsize=10)
+    return fig
