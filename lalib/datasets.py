@@ -379,3 +379,75 @@ def reversal_task(n_samples=2000, seq_len=8, vocab_size=10, rng=None):
     rng = check_rng(rng)
     tokens = rng.integers(0, vocab_size, size=(n_samples, seq_len))
     return tokens, tokens[:, ::-1].copy()
+
+
+# --- chapter 4: low-rank methods ---
+
+def grace_hopper(downsample: int = 1) -> np.ndarray:
+    """The portrait of Grace Hopper that ships with matplotlib, as a grey-scale matrix in [0, 1].
+
+    Read from matplotlib's own package data
+    (``matplotlib.cbook.get_sample_data("grace_hopper.jpg")``), so nothing is
+    downloaded. Grey = the mean of the red, green and blue channels. Chapter 4.
+
+    Parameters
+    ----------
+    downsample : int >= 1
+        Keep every ``downsample``-th row and column (a smaller matrix for a widget).
+
+    Returns
+    -------
+    (600 // downsample, 512 // downsample) float64 array (rounded up)
+
+    Examples
+    --------
+    >>> grace_hopper().shape
+    (600, 512)
+    """
+    import matplotlib.cbook
+    import matplotlib.image
+
+    downsample = check_positive_int(downsample, "downsample")
+    path = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    rgb = np.asarray(matplotlib.image.imread(path), dtype=np.float64)
+    if rgb.max() > 1.0:          # 8-bit image: scale to [0, 1]
+        rgb = rgb / 255.0
+    gray = rgb[..., :3].mean(axis=2) if rgb.ndim == 3 else rgb
+    return np.ascontiguousarray(gray[::downsample, ::downsample])
+
+
+def low_rank_ratings(n_users: int = 200, n_items: int = 150, rank: int = 5, observed: float = 0.2,
+                     noise: float = 0.1, rng=None):
+    """A synthetic user × item ratings matrix of known low rank, with most entries missing.
+
+    ``R_true = U Vᵀ`` with Gaussian factors ``U : (n_users, rank)``,
+    ``V : (n_items, rank)`` scaled so the ratings have unit variance;
+    ``R = R_true + noise · N(0, 1)``; each entry is observed independently
+    with probability ``observed``. Chapter 4 (matrix completion).
+
+    Returns
+    -------
+    R : (n_users, n_items) noisy ratings (all entries, for measuring held-out error)
+    R_true : (n_users, n_items) the noise-free low-rank matrix
+    mask : (n_users, n_items) bool, True where observed
+
+    Examples
+    --------
+    >>> R, R_true, mask = low_rank_ratings(20, 10, 2, rng=np.random.default_rng(0))
+    >>> int(np.linalg.matrix_rank(R_true)), mask.dtype
+    (2, dtype('bool'))
+    """
+    n_users = check_positive_int(n_users, "n_users")
+    n_items = check_positive_int(n_items, "n_items")
+    rank = check_positive_int(rank, "rank", maximum=min(n_users, n_items), why="min(n_users, n_items)")
+    observed = _check_positive_float(observed, "observed")
+    if observed > 1:
+        raise ValueError(f"observed must be a fraction in (0, 1]; got {observed}")
+    noise = _check_positive_float(noise, "noise", allow_zero=True)
+    rng = check_rng(rng)
+    U = rng.standard_normal((n_users, rank))
+    V = rng.standard_normal((n_items, rank))
+    R_true = U @ V.T / np.sqrt(rank)
+    R = R_true + noise * rng.standard_normal(R_true.shape)
+    mask = rng.random(R.shape) < observed
+    return R, R_true, mask

@@ -982,7 +982,7 @@ def pca_scores_figure(ratio, scores, labels, *, title="", class_names=None):
     return fig
 
 
-def spectrum_explorer_figure(A, A_k, s, k, *, name="A", image=False, errors=None):
+def spectrum_explorer_figure(A, A_k, s, k, *, name="A", image=False, errors=None, residual=False):
     """The spectrum explorer's picture: the matrix, its rank-k reconstruction, its singular values.
 
     Parameters
@@ -993,6 +993,7 @@ def spectrum_explorer_figure(A, A_k, s, k, *, name="A", image=False, errors=None
     name : str, names the matrix in the titles
     image : bool, draw ``A`` as a grey-scale picture (equal aspect) rather than a heatmap
     errors : (spectral, frobenius) relative errors to print, optional
+    residual : bool, show the residual ``A − A_k`` in the middle panel instead of ``A_k``
 
     Examples
     --------
@@ -1000,18 +1001,22 @@ def spectrum_explorer_figure(A, A_k, s, k, *, name="A", image=False, errors=None
     >>> fig = spectrum_explorer_figure(A, A, s, 1)
     """
     A, A_k, s = np.asarray(A), np.asarray(A_k), np.asarray(s, dtype=float)
+    middle = A - A_k if residual else A_k
     fig = Figure(figsize=(11.5, 4.2), layout="constrained")
     axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.25]})
     ax1, ax2, ax3 = axes
     if image:
         lo, hi = float(A.min()), float(A.max())
-        for ax, M in ((ax1, A), (ax2, A_k)):
-            ax.imshow(M, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+        if residual:  # centre the residual on mid-grey so positive and negative errors both show
+            lo, hi = -(hi - lo) / 2, (hi - lo) / 2
+        ax1.imshow(A, cmap="gray", vmin=float(A.min()), vmax=float(A.max()), interpolation="nearest")
+        ax2.imshow(middle, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+        for ax in (ax1, ax2):
             ax.set_xticks([])
             ax.set_yticks([])
     else:
         v = float(np.abs(A).max()) or 1.0
-        for ax, M in ((ax1, A), (ax2, A_k)):
+        for ax, M in ((ax1, A), (ax2, middle)):
             im = ax.imshow(M, cmap="RdBu_r", vmin=-v, vmax=v, aspect="auto", interpolation="nearest")
             ax.set_xlabel("column", fontsize=10)
             ax.set_ylabel("row", fontsize=10)
@@ -1019,7 +1024,7 @@ def spectrum_explorer_figure(A, A_k, s, k, *, name="A", image=False, errors=None
         fig.colorbar(im, ax=ax2, shrink=0.8).ax.tick_params(labelsize=9)
     m, n = A.shape
     ax1.set_title(f"{name} ({m}×{n})", fontsize=11)
-    ax2.set_title(f"best rank-{k} approximation", fontsize=11)
+    ax2.set_title(f"residual A − A_k, k = {k}" if residual else f"best rank-{k} approximation A_k", fontsize=11)
     j = np.arange(1, s.size + 1)
     floor = max(float(s[0]) * 1e-17, 1e-300)
     ax3.semilogy(j, np.maximum(s, floor), "-", color="tab:blue", lw=1.5, label=r"$\sigma_j$")
@@ -1033,6 +1038,6 @@ def spectrum_explorer_figure(A, A_k, s, k, *, name="A", image=False, errors=None
     ax3.legend(fontsize=9, loc="upper right")
     if errors is not None:
         spec, frob = errors
-        ax3.set_title(f"‖A − A_k‖₂/σ₁ = σ_{{k+1}}/σ₁ = {spec:.3g}\n"
-                      f"‖A − A_k‖_F/‖A‖_F = tail energy = {frob:.3g}", fontsize=10)
+        ax3.set_title(r"$\|A - A_k\|_2/\sigma_1 = \sigma_{k+1}/\sigma_1$" + f" = {spec:.3g}\n"
+                      + r"$\|A - A_k\|_F/\|A\|_F$ = tail energy" + f" = {frob:.3g}", fontsize=10)
     return fig

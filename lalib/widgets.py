@@ -37,6 +37,7 @@ from .plotting import decision_grid as _decision_grid
 from .plotting import embedding_explorer_figure as _embedding_explorer_figure
 from .plotting import figure_to_png
 from .plotting import mlp_spectra_figure as _mlp_spectra_figure
+from .plotting import spectrum_explorer_figure as _spectrum_explorer_figure
 from .plotting import transformation_figure
 
 __all__ = ["Explorer"]
@@ -534,3 +535,123 @@ def attention_explorer(X=None, params=None, n_heads=2, *, labels=None, rng=None)
         "performer_m": widgets.IntSlider(value=16, min=1, max=256, description="Performer m"),
     }
     return Explorer(controls, draw, columns=3)
+
+
+# --- chapter 4: low-rank methods ---
+
+
+def _default_spectrum_matrices(rng):
+    """The image, a smooth attention matrix, a decaying-spectrum matrix and a Gaussian one for contrast."""
+    from .embeddings import positional_encoding
+
+    n, d = 96, 16
+    X = positional_encoding(n, d, base=100.0) + 0.2 * rng.normal(size=(n, d))
+    Wq, Wk = rng.normal(size=(2, d, d)) / np.sqrt(d)
+    _, A = _attention.scaled_dot_product_attention(X @ Wq, X @ Wk, np.eye(n), return_weights=True)
+    U, _ = np.linalg.qr(rng.normal(size=(120, 80)))
+    V, _ = np.linalg.qr(rng.normal(size=(80, 80)))
+    return {"image (Grace Hopper)": _datasets.grace_hopper(downsample=2),
+            "attention matrix (smooth, as in ch. 3)": A,
+            "decaying spectrum 0.9^j": (U * 0.9 ** np.arange(80)) @ V.T,
+            "random Gaussian": rng.normal(size=(120, 80))}
+
+
+def spectrum_explorer(matrices=None, *, k=10, images=None, rng=None):
+    """Singular values, rank-k reconstruction and the Eckart–Young error of a matrix (chapter 4).
+
+    The picture (:func:`lalib.plotting.spectrum_explorer_figure`) shows the
+    chosen matrix, its best rank-``k`` approximation ``A_k`` (or the residual
+    ``A − A_k``) and its singular values on a log scale with the rank marked
+    and the discarded tail shaded. The readout under the controls gives
+    ``‖A − A_k‖₂`` beside ``σ_{k+1}`` and ``‖A − A_k‖_F`` beside the tail
+    energy ``(Σ_{j>k} σ_j²)^{1/2}`` — equal, as Eckart–Young–Mirsky says —
+    and the storage ``k (m + n + 1)`` against ``m n``.
+
+    Parameters
+    ----------
+    matrices : dict of name -> (m, n) array, or one array, optional
+        Default: the Grace Hopper image, an attention matrix, a matrix with
+        singular values ``0.9^j`` and a random Gaussian matrix.
+    k : int, the initial rank
+    images : iterable of names drawn as grey-scale pictures (default: names starting with "image")
+    rng : numpy.random.Generator, optional (draws the default matrices)
+
+    Controls: ``matrix``, ``k`` (its maximum follows ``min(m, n)`` of the
+    chosen matrix), ``view`` (reconstruction or residual). The attribute
+    ``readout`` holds the numbers shown (``spectral``, ``sigma_next``,
+    ``frobenius``, ``tail``), measured from ``A − A_k`` itself.
+
+    Examples
+    --------
+    >>> ex = spectrum_explorer({"ones": np.ones((5, 4))}, k=1)
+    >>> round(ex.readout["spectral"], 12)
+    0.0
+    """
+    from .lowrank import eckart_young_error
+
+    rng = _check_rng(rng)
+    if matrices is None:
+        matrices = _default_spectrum_matrices(rng)
+    elif not isinstance(matrices, dict):
+        matrices = {"your matrix": matrices}
+    if not matrices:
+        raise ValueError("matrices must hold at least one matrix; got an empty dict")
+    mats = {str(name): _as_float_array(M, f"matrices[{name!r}]", ndim=2) for name, M in matrices.items()}
+    images = {n for n in mats if n.startswith("image")} if images is None else set(images)
+    svds = {}
+
+    def svd_of(name):
+        if name not in svds:  # one SVD per matrix, computed when it is first shown
+            svds[name] = np.linalg.svd(mats[name], full_matrices=False)
+        return svds[name]
+
+    names = list(mats)
+    first = names[0]
+    k = _check_positive_int(k, "k")
+    p0 = min(mats[first].shape)
+    controls = {
+        "matrix": widgets.Dropdown(options=names, value=first, description="matrix",
+                                   layout=widgets.Layout(width="360px"), disabled=len(names) == 1),
+        "k": widgets.IntSlider(value=min(k, p0), min=1, max=p0, description="rank k", continuous_update=False),
+        "view": widgets.ToggleButtons(options=["reconstruction", "residual"], value="reconstruction",
+                                      description="show"),
+    }
+
+    def on_matrix(change):
+        p = min(mats[change["new"]].shape)
+        slider = controls["k"]
+        if slider.value > p:
+            slider.value = p
+        slider.max = p
+
+    controls["matrix"].observe(on_matrix, names="value")  # before the explorer's redraw observer
+    readout_box = widgets.HTML()
+    readout = {}
+
+    def draw(matrix, k, view):
+        A = mats[matrix]
+        U, s, Vt = svd_of(matrix)
+        k = min(k, s.size)
+        A_k = (U[:, :k] * s[:k]) @ Vt[:k]
+        sigma_next, tail = eckart_young_error(s, k)
+        R = A - A_k
+        m, n = A.shape
+        readout.clear()
+        readout.update(spectral=float(np.linalg.norm(R, 2)), sigma_next=sigma_next,
+                       frobenius=float(np.linalg.norm(R)), tail=tail,
+                       storage=k * (m + n + 1), full=m * n)
+        readout_box.value = (
+            f"<b>rank {k}</b>: ‖A − A<sub>k</sub>‖<sub>2</sub> = {readout['spectral']:.4g} "
+            f"= σ<sub>k+1</sub> = {sigma_next:.4g} &nbsp;|&nbsp; "
+            f"‖A − A<sub>k</sub>‖<sub>F</sub> = {readout['frobenius']:.4g} "
+            f"= (Σ<sub>j&gt;k</sub> σ<sub>j</sub><sup>2</sup>)<sup>1/2</sup> = {tail:.4g} &nbsp;|&nbsp; "
+            f"storage k(m+n+1) = {k * (m + n + 1):,} of mn = {m * n:,}")
+        rel = (sigma_next / s[0] if s[0] > 0 else 0.0, tail / np.linalg.norm(s) if s[0] > 0 else 0.0)
+        return _spectrum_explorer_figure(A, A_k, s, k, name=matrix, image=matrix in images, errors=rel,
+                                         residual=view == "residual")
+
+    explorer = Explorer(controls, draw, columns=3)
+    explorer.children = explorer.children[:-1] + (readout_box, explorer.image)
+    explorer.readout = readout
+    explorer.readout_html = readout_box
+    return explorer
