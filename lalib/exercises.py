@@ -729,17 +729,17 @@ def check_als_update(update_rows) -> CheckResult:
 
 
 def check_lora_params(answer) -> CheckResult:
-    """Check the number of trainable parameters of LoRA with r = 4 on W_q and W_v of GPT-3 (chapter 4).
+    """Check the trainable parameters of LoRA with r = 8 on all four attention projections of GPT-3 (chapter 4).
 
-    GPT-3 175B: 96 layers of width d = 12288; each adapted ``d × d``
-    projection gets ``r (d + d)`` parameters.
+    GPT-3 175B: 96 layers of width d = 12288; the adapted projections are
+    ``W_q, W_k, W_v, W_o`` (each ``d × d``), and each gets ``r (d + d)`` parameters.
 
     Examples
     --------
-    >>> check_lora_params(96 * 2 * 4 * 2 * 12288).passed
+    >>> check_lora_params(96 * 4 * 8 * 2 * 12288).passed
     ✔ LoRA parameters for GPT-3: correct.
     True
     """
-    return check_value("LoRA parameters for GPT-3", answer, 96 * 2 * lowrank.lora_num_params(12288, 12288, 4),
-                       "per adapted matrix A is d × r and B is r × d: r (d + d) numbers; two matrices "
-                       "(W_q, W_v) per layer, 96 layers", rtol=0, atol=0.5)
+    return check_value("LoRA parameters for GPT-3", answer, 96 * 4 * lowrank.lora_num_params(12288, 12288, 8),
+                       "per adapted matrix A is d × r and B is r × d: r (d + d) numbers; four matrices "
+                       "(W_q, W_k, W_v, W_o) per layer, 96 layers", rtol=0, atol=0.5)

@@ -141,8 +141,9 @@ def test_als_update_checker(capsys):
 # --------------------------------------------------------------------- parameter count
 
 def test_lora_params_checker(capsys):
-    assert exercises.check_lora_params(96 * 2 * 4 * (12288 + 12288)).passed
-    assert not exercises.check_lora_params(96 * 2 * 4 * 12288).passed          # one factor only
-    assert not exercises.check_lora_params(96 * 4 * (12288 + 12288)).passed    # one matrix per layer
+    assert exercises.check_lora_params(96 * 4 * 8 * (12288 + 12288)).passed
+    assert not exercises.check_lora_params(96 * 4 * 8 * 12288).passed          # one factor only
+    assert not exercises.check_lora_params(96 * 2 * 8 * (12288 + 12288)).passed  # only W_q and W_v
+    assert not exercises.check_lora_params(96 * 4 * 12288 * 12288).passed      # full fine-tuning
     assert "Hint" in capsys.readouterr().out
     assert not exercises.check_lora_params(None).passed
