@@ -506,3 +506,16 @@ def test_bad_input_lora():
     with pytest.raises(ValueError, match="adapt must name"):
         lr.finetune_attention_model(params, np.zeros((2, 3), dtype=int), np.zeros((2, 3), dtype=int),
                                     rank=1, adapt=("W_X",))
+
+
+@given(st.integers(2, 25), st.integers(2, 25), st.integers(0, 3), st.integers(0, 10_000))
+def test_randomized_svd_properties(m, n, q, seed):
+    # orthonormal factors, descending values, and σ_j(QᵀA) <= σ_j(A) (a projection never adds energy)
+    r = np.random.default_rng(seed)
+    A = r.normal(size=(m, n))
+    k = int(r.integers(1, min(m, n) + 1))
+    U, s, Vt = lr.randomized_svd(A, k, oversample=int(r.integers(0, 5)), n_iter=q, rng=r)
+    assert U.shape == (m, k) and s.shape == (k,) and Vt.shape == (k, n)
+    assert np.allclose(U.T @ U, np.eye(k), atol=1e-10) and np.allclose(Vt @ Vt.T, np.eye(k), atol=1e-10)
+    assert np.all(np.diff(s) <= 1e-12)
+    assert np.all(s <= np.linalg.svd(A, compute_uv=False)[:k] * (1 + 1e-10))
