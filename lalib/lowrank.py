@@ -243,7 +243,14 @@ def _as_operator(A, name="A"):
         dtype = np.dtype(getattr(A, "dtype", np.float64) or np.float64)
         dtype = dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
         return A, shape, dtype
-    A = as_sparse_or_dense(A, name)
+    if sp.issparse(A):
+        A = as_sparse_or_dense(A, name)
+    else:
+        A = as_float_array(A, name, ndim=2, finite=False)
+        # Fast path: a finite sum proves every entry finite (one pass, no n×n mask); otherwise the
+        # shared check counts the bad entries and raises (or passes if the sum merely overflowed).
+        if not np.isfinite(np.sum(A)):
+            check_finite(A, name)
     return A, A.shape, A.dtype
 
 
@@ -255,6 +262,14 @@ def _orthonormalize(Y):
 
 def _apply(A, X, dtype):
     return np.asarray(A @ X, dtype=dtype)
+
+
+def _apply_transpose(A, X, dtype):
+    """``Aᵀ X``. For a dense row-major ``A`` as ``(Xᵀ A)ᵀ``: the same product, but BLAS streams
+    ``A`` row by row instead of column by column, which is measurably faster for large ``A``."""
+    if isinstance(A, np.ndarray):
+        return np.asarray((X.T @ A).T, dtype=dtype)
+    return np.asarray(A.T @ X, dtype=dtype)
 
 
 def randomized_range_finder(A, size: int, n_iter: int = 2, rng=None):
@@ -303,9 +318,8 @@ def randomized_range_finder(A, size: int, n_iter: int = 2, rng=None):
 def _range_finder(A, shape, dtype, size, n_iter, rng):
     Omega = rng.standard_normal((shape[1], size)).astype(dtype, copy=False)
     Q = _orthonormalize(_apply(A, Omega, dtype))
-    AT = A.T
     for _ in range(n_iter):
-        Q = _orthonormalize(_apply(AT, Q, dtype))   # basis of the row space, re-orthonormalized
+        Q = _orthonormalize(_apply_transpose(A, Q, dtype))   # basis of the row space, re-orthonormalized
         Q = _orthonormalize(_apply(A, Q, dtype))    # back to the column space, re-orthonormalized
     return Q
 
@@ -356,7 +370,7 @@ def randomized_svd(A, k: int, oversample: int = 10, n_iter: int = 2, rng=None):
     rng = check_rng(rng)
     size = min(k + oversample, min(shape))
     Q = _range_finder(A, shape, dtype, size, n_iter, rng)
-    B = _apply(A.T, Q, dtype).T                     # B = QᵀA : (ℓ, n), by one product with Aᵀ
+    B = _apply_transpose(A, Q, dtype).T             # B = QᵀA : (ℓ, n), one more product
     Ub, s, Vt = np.linalg.svd(B, full_matrices=False)
     U = Q @ Ub
     return U[:, :k], s[:k], Vt[:k]
