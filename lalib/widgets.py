@@ -43,6 +43,13 @@ from .plotting import transformation_figure
 __all__ = ["Explorer"]
 
 
+# How big a picture is shown: 100 CSS pixels per inch of figure, so a font of
+# 7.2 pt or more reads as at least 10 px. The PNG is rendered at twice that,
+# so it stays sharp on a projector and on a high-density screen.
+DISPLAY_DPI = 100
+HIDPI = 2
+
+
 class Explorer(widgets.VBox):
     """Controls above a picture that ``draw(**state)`` redraws on every change.
 
@@ -53,22 +60,45 @@ class Explorer(widgets.VBox):
     draw : callable
         ``draw(**state) -> matplotlib.figure.Figure``; pure, from plotting.py.
     dpi : int
-        Resolution of the rendered PNG (kept modest so notebooks stay small).
+        Pixels per inch of figure as shown (default 100: a W × H inch figure is
+        shown at 100 W × 100 H px). The PNG is rendered at ``HIDPI`` (2) times
+        this and the picture's width and height are set to the shown size, so
+        it is sharp where one CSS pixel is two device pixels (projectors at
+        2× zoom, high-density screens) and never stretched.
     header : ipywidgets.Widget, optional
         Extra widget (e.g. preset buttons) shown above the controls.
+    columns : int
+        Controls per row.
+    applies : mapping of str to callable, optional
+        ``applies[name](state) -> bool``: whether control ``name`` has an effect
+        in ``state``. A control that does not apply is disabled (greyed out),
+        never silently inert; this is re-evaluated after every change.
+
+    Attributes
+    ----------
+    controls, image (the ``ipywidgets.Image``), figure (the last drawn Figure),
+    :attr:`state`, :attr:`png`.
     """
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], draw: Callable[..., Figure], *,
-                 dpi: int = 80, header: widgets.Widget | None = None, columns: int = 3):
+                 dpi: int = DISPLAY_DPI, header: widgets.Widget | None = None, columns: int = 3,
+                 applies: Mapping[str, Callable[[dict], bool]] | None = None):
         self.controls = dict(controls)
         self._draw = draw
         self._dpi = dpi
         self._holding = False
+        self.applies = dict(applies or {})
+        unknown = set(self.applies) - set(self.controls)
+        if unknown:
+            raise ValueError(f"applies names unknown control(s) {sorted(unknown)}; controls are {sorted(self.controls)}")
+        self.figure = None
         self.image = widgets.Image(format="png")
+        self.image.add_class("lalib-explorer-picture")
         items = list(self.controls.values())
         rows = [widgets.HBox(items[i:i + columns]) for i in range(0, len(items), columns)]
         children = ([header] if header is not None else []) + rows + [self.image]
         super().__init__(children=children)
+        self.add_class("lalib-explorer")  # how the browser tests find an explorer on the page
         for control in items:
             control.observe(self._on_change, names="value")
         self.redraw()
@@ -82,6 +112,11 @@ class Explorer(widgets.VBox):
     def png(self) -> bytes:
         """The PNG bytes of the picture as it stands."""
         return self.image.value
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """(width, height) in CSS pixels at which the picture is shown."""
+        return int(self.image.width), int(self.image.height)
 
     @contextlib.contextmanager
     def hold(self):
@@ -102,17 +137,28 @@ class Explorer(widgets.VBox):
             for name, value in values.items():
                 self.controls[name].value = value
 
+    def update_enabled(self) -> None:
+        """Disable every control that does not apply in the current state, enable the others."""
+        state = self.state
+        for name, applies in self.applies.items():
+            self.controls[name].disabled = not applies(state)
+
     def redraw(self) -> None:
-        """Render the figure for the current state into the picture."""
+        """Render the figure for the current state into the picture (at the size shown, twice the pixels)."""
+        self.update_enabled()
         fig = self._draw(**self.state)
-        self.image.value = figure_to_png(fig, dpi=self._dpi)
+        self.figure = fig
+        width, height = fig.get_size_inches() * self._dpi
+        self.image.value = figure_to_png(fig, dpi=HIDPI * self._dpi)
+        self.image.width, self.image.height = str(round(width)), str(round(height))
 
     def _on_change(self, _change) -> None:
         if not self._holding:
             self.redraw()
 
     def _repr_mimebundle_(self, **kwargs):
-        # The widget view for live front-ends, plus a PNG for static renderers.
+        # The widget view for live front-ends, plus a PNG for static renderers (which fit it to their
+        # column: it is the same 2x picture, so it stays sharp there too).
         data = super()._repr_mimebundle_(**kwargs) or {}
         data["image/png"] = base64.b64encode(self.png).decode("ascii")
         return data
@@ -399,7 +445,8 @@ def mlp_spectra_explorer(X=None, y=None, *, sizes=(2, 32, 32, 3), activation="re
 
     controls = {
         # Redraw when the slider is released: a frame takes a few tenths of a second to render.
-        "epoch": widgets.IntSlider(value=0, min=0, max=epochs, step=snapshot_every, description="epoch",
+        # The first still shows the trained network (the last epoch); slide back to watch it learn.
+        "epoch": widgets.IntSlider(value=epochs, min=0, max=epochs, step=snapshot_every, description="epoch",
                                    continuous_update=False),
         "scale": widgets.Dropdown(options=["log", "linear"], value="log", description="σ axis"),
     }
@@ -534,7 +581,11 @@ def attention_explorer(X=None, params=None, n_heads=2, *, labels=None, rng=None)
         "linformer_k": widgets.IntSlider(value=max(1, n // 3), min=1, max=n, description="Linformer k"),
         "performer_m": widgets.IntSlider(value=16, min=1, max=256, description="Performer m"),
     }
-    return Explorer(controls, draw, columns=3)
+    # Each approximation has its own size control; the other one is disabled, not silently inert.
+    applies = {"linformer_k": lambda st: st["approximation"] != "Performer",
+               "performer_m": lambda st: st["approximation"] == "Performer"}
+    return Explorer(controls, draw, columns=4, applies=applies)
+
 
 
 # --- chapter 4: low-rank methods ---
@@ -577,7 +628,7 @@ def spectrum_explorer(matrices=None, *, k=10, images=None, rng=None):
     rng : numpy.random.Generator, optional (draws the default matrices)
 
     Controls: ``matrix``, ``k`` (its maximum follows ``min(m, n)`` of the
-    chosen matrix), ``view`` (reconstruction or residual). The attribute
+    chosen matrix), ``residual`` (show ``A − A_k`` instead of ``A_k``). The attribute
     ``readout`` holds the numbers shown (``spectral``, ``sigma_next``,
     ``frobenius``, ``tail``), measured from ``A − A_k`` itself.
 
@@ -613,8 +664,7 @@ def spectrum_explorer(matrices=None, *, k=10, images=None, rng=None):
         "matrix": widgets.Dropdown(options=names, value=first, description="matrix",
                                    layout=widgets.Layout(width="360px"), disabled=len(names) == 1),
         "k": widgets.IntSlider(value=min(k, p0), min=1, max=p0, description="rank k", continuous_update=False),
-        "view": widgets.ToggleButtons(options=["reconstruction", "residual"], value="reconstruction",
-                                      description="show"),
+        "residual": widgets.Checkbox(value=False, description="show the residual A − A_k"),
     }
 
     def on_matrix(change):
@@ -628,7 +678,7 @@ def spectrum_explorer(matrices=None, *, k=10, images=None, rng=None):
     readout_box = widgets.HTML()
     readout = {}
 
-    def draw(matrix, k, view):
+    def draw(matrix, k, residual):
         A = mats[matrix]
         U, s, Vt = svd_of(matrix)
         k = min(k, s.size)
@@ -648,7 +698,7 @@ def spectrum_explorer(matrices=None, *, k=10, images=None, rng=None):
             f"storage k(m+n+1) = {k * (m + n + 1):,} of mn = {m * n:,}")
         rel = (sigma_next / s[0] if s[0] > 0 else 0.0, tail / np.linalg.norm(s) if s[0] > 0 else 0.0)
         return _spectrum_explorer_figure(A, A_k, s, k, name=matrix, image=matrix in images, errors=rel,
-                                         residual=view == "residual")
+                                         residual=residual)
 
     explorer = Explorer(controls, draw, columns=3)
     explorer.children = explorer.children[:-1] + (readout_box, explorer.image)

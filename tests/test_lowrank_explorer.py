@@ -22,16 +22,17 @@ def explorer():
 
 
 def test_explorer_has_its_controls_a_picture_and_fits(explorer):
-    assert set(explorer.controls) == {"matrix", "k", "view"}
+    assert set(explorer.controls) == {"matrix", "k", "residual"}
     assert explorer.png[:8] == b"\x89PNG\r\n\x1a\n"
     bundle = explorer._repr_mimebundle_()
     assert WIDGET_MIME in bundle and "image/png" in bundle
-    w, h = png_size(explorer.png)
+    w, h = explorer.display_size
     assert w <= 960 and h <= 560, (w, h)
+    assert png_size(explorer.png) == (2 * w, 2 * h)
 
 
 def test_moving_the_rank_changes_picture_and_readout(explorer):
-    explorer.set(matrix="image (Grace Hopper)", k=10, view="reconstruction")
+    explorer.set(matrix="image (Grace Hopper)", k=10, residual=False)
     before_png, before = explorer.png, dict(explorer.readout)
     explorer.controls["k"].value = 40
     assert explorer.png != before_png
@@ -57,7 +58,7 @@ def test_switching_matrix_limits_the_rank_and_view_changes_picture():
     assert ex.readout["spectral"] < 1e-10                  # full rank: exact
     ex.controls["k"].value = 2
     png = ex.png
-    ex.controls["view"].value = "residual"
+    ex.controls["residual"].value = True
     assert ex.png != png
 
 
