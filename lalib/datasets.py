@@ -279,7 +279,9 @@ def two_moons(n_per_class=100, noise=0.1, rng=None):
     Class 0 lies on ``(cos t, sin t)`` and class 1 on ``(1 − cos t, 0.5 − sin t)``
     for ``t`` uniform in ``[0, π]``; Gaussian noise of standard deviation
     ``noise`` is added to both coordinates. No line separates the classes;
-    one hidden layer does. Chapter 2.
+    one hidden layer does. The chapter 2 notebook trains on :func:`spirals`
+    instead; this set is a second, easier 2-D problem for the tests and for
+    a reader's own experiments with the chapter 2 kernels.
 
     Parameters
     ----------
@@ -315,7 +317,8 @@ def spirals(n_per_class=100, n_classes=3, noise=0.2, turns=0.75, rng=None):
     Point ``i`` of arm ``c`` sits at radius ``r_i`` (evenly spaced in
     ``[0.05, 1]``) and angle ``θ = 2π (c / n_classes + turns · r_i) + noise · ε``
     with ``ε ~ N(0, 1)``: every arm winds ``turns`` times around the origin, and
-    the arms are rotated copies of each other. Chapter 2.
+    the arms are rotated copies of each other. The noise moves the angle only,
+    so every point keeps its radius ``r_i <= 1``. Chapter 2.
 
     Parameters
     ----------
@@ -327,7 +330,8 @@ def spirals(n_per_class=100, n_classes=3, noise=0.2, turns=0.75, rng=None):
 
     Returns
     -------
-    X : (n_classes · n_per_class, 2) float64, inside the unit disc up to noise
+    X : (n_classes · n_per_class, 2) float64, inside the closed unit disc (``‖x‖ = r_i``
+        exactly, whatever the noise)
     y : (n_classes · n_per_class,) int64, labels ``0 .. n_classes-1``
 
     Examples

@@ -557,6 +557,68 @@ def check_batch_norm_backward(batch_norm_backward):
                        rtol=1e-5, atol=1e-7)
 
 
+def check_low_rank_summary(low_rank_summary):
+    """Check ``low_rank_summary(M, k) -> (stable_rank, energy)`` (chapter 2, section 11).
+
+    ``stable_rank = ‖M‖_F² / ‖M‖_2² = Σ σ_i² / σ_1²`` and
+    ``energy = (σ_1² + … + σ_k²) / Σ σ_i²``, the fraction of ‖M‖_F² in the top
+    ``k`` singular values. The hidden cases include an exactly rank-one matrix
+    (stable rank 1), a rank-two matrix plus small noise and a Gaussian matrix.
+
+    Examples
+    --------
+    >>> def summary(M, k):
+    ...     s = np.linalg.svd(M, compute_uv=False)
+    ...     return float(np.sum(s**2) / s[0]**2), float(np.sum(s[:k]**2) / np.sum(s**2))
+    >>> r = check_low_rank_summary(summary)
+    ✔ stable rank and top-k energy: all 4 hidden cases pass.
+    """
+    rng = np.random.default_rng(2025_2 + 3)
+    u, v = rng.standard_normal(6), rng.standard_normal(4)
+    low = rng.standard_normal((20, 2)) @ rng.standard_normal((2, 15))
+    matrices = [(np.outer(u, v), 1), (low + 0.01 * rng.standard_normal((20, 15)), 2),
+                (rng.standard_normal((30, 20)), 5), (np.diag([3.0, 2.0, 1.0, 0.5]), 2)]
+    cases = []
+    for M, k in matrices:
+        s = np.linalg.svd(M, compute_uv=False)
+        cases.append(((M, k), (float(np.sum(s ** 2) / s[0] ** 2), float(np.sum(s[:k] ** 2) / np.sum(s ** 2)))))
+    hint = ("both use the squares of the singular values: stable rank = ‖M‖_F² / ‖M‖_2² = Σσ_i² / σ_1² "
+            "(a real number between 1 and the rank), energy = (σ_1² + … + σ_k²) / Σσ_i²")
+    return run_checker("stable rank and top-k energy", low_rank_summary, cases, hint,
+                       compare=_ch2_compare_tuple(("stable_rank", "energy"), rtol=1e-6, atol=1e-9))
+
+
+def check_gelu_second_moment(second_moment):
+    """Check ``second_moment(q) -> E[GELU(z)²]`` for ``z ~ N(0, q)`` to 4 digits (chapter 2, section 8).
+
+    The reference is adaptive quadrature (``scipy.integrate.quad``) of
+    ``GELU(t)² φ(t; 0, q)`` over the real line. He initialization preserves the
+    variance exactly when ``2 E[σ(z)²] = q``; for ReLU ``E[relu(z)²] = q/2``, and
+    GELU differs from that most for small ``q``.
+
+    Examples
+    --------
+    >>> def m2(q):
+    ...     t = np.linspace(-12, 12, 40001) * np.sqrt(q)
+    ...     w = np.exp(-t**2 / (2 * q)) / np.sqrt(2 * np.pi * q)
+    ...     return float(np.sum(mlp.gelu(t) ** 2 * w) * (t[1] - t[0]))
+    >>> r = check_gelu_second_moment(m2)
+    ✔ E[GELU(z)²] for z ~ N(0, q): all 4 hidden cases pass.
+    """
+    from scipy.integrate import quad
+
+    def reference(q):
+        sd = np.sqrt(q)
+        f = lambda t: float(mlp.gelu(np.array([t]))[0]) ** 2 * np.exp(-t * t / (2 * q)) / np.sqrt(2 * np.pi * q)  # noqa: E731
+        return quad(f, -14 * sd, 14 * sd, points=[0.0], limit=200, epsabs=0, epsrel=1e-11)[0]
+
+    cases = [((q,), reference(q)) for q in (0.05, 1.0, 3.7, 25.0)]
+    hint = ("integrate GELU(t)² against the N(0, q) density numerically (a fine grid over ±12√q, or "
+            "scipy.integrate.quad): for small q, GELU(z) ≈ z/2 + z²/√(2π) is not ReLU, so q/2 is wrong, and "
+            "Monte Carlo sampling is too noisy for 4 digits")
+    return run_checker("E[GELU(z)²] for z ~ N(0, q)", second_moment, cases, hint, rtol=1e-4, atol=0.0)
+
+
 # --- chapter 3: attention and transformers ---
 
 def check_stable_softmax(candidate) -> CheckResult:

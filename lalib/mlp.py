@@ -21,7 +21,10 @@ backward pass is three matrix products per layer,
 where ``δ_ℓ = ∂L/∂Z_ℓ`` and ``δ_{ℓ-1} = (δ_ℓ W_ℓ^T) ⊙ σ'(Z_{ℓ-1})`` (the
 activation's Jacobian is diagonal, so it acts as an element-wise product).
 
-Parameters are a plain dict of arrays, ``{"W1": (d0, d1), "b1": (d1,), "W2": ...}``.
+Parameters are a plain dict, ``{"activation": "relu", "W1": (d0, d1), "b1": (d1,), "W2": ...}``:
+the arrays, plus the name of the activation the network was made for, so that
+the forward pass, the backward pass and training all use the same σ without
+being told twice (passing a different one is an error, not a different network).
 Optimizers (:class:`SGD`, :class:`Momentum`, :class:`Adam`) update such a dict
 in place from a dict of gradients with the same keys, so they serve any model
 written in this style (chapter 3 trains attention layers with them).
@@ -45,6 +48,7 @@ from ._validate import (
     check_positive_float,
     check_positive_int,
     check_rng,
+    check_finite_loss,
     check_same_shape,
 )
 
@@ -55,7 +59,7 @@ __all__ = [
     # softmax and losses
     "softmax", "log_softmax", "mse_loss", "softmax_cross_entropy",
     # layers
-    "dense_forward", "dense_backward", "batch_norm_forward", "batch_norm_backward",
+    "dense_forward", "dense_backward", "batch_norm_forward", "batch_norm_backward", "batch_norm_inference",
     # initialization and networks
     "init_weight", "mlp_init", "mlp_forward", "mlp_backward", "mlp_loss_and_grads",
     "predict", "accuracy",
@@ -497,13 +501,26 @@ def dense_backward(delta, X, W):
     return delta @ W.T, X.T @ delta, delta.sum(axis=0)
 
 
-def batch_norm_forward(Z, gamma, beta, eps=1e-5):
-    """Batch normalization (training mode): a per-feature affine standardization.
+def batch_norm_forward(Z, gamma, beta, eps=1e-5, *, running=None, momentum=0.1):
+    """Batch normalization in training mode: standardize each feature with the batch's own statistics.
 
     For each column ``j`` (feature) of ``Z``, with batch mean ``μ_j`` and
-    variance ``v_j``,
+    (biased) variance ``v_j``,
 
     ``Ẑ = (Z − 1μᵀ) diag(v + ε)^{-1/2}``,  ``out = Ẑ diag(γ) + 1βᵀ``.
+
+    This is **not** an affine map of ``Z``: ``μ`` and ``v`` are computed from
+    ``Z`` itself, so the scaling depends on the batch (``out`` is unchanged
+    when ``Z`` is multiplied by 2) and every row of ``out`` depends on every
+    row of ``Z`` (the examples are coupled). At inference time one uses
+    :func:`batch_norm_inference`, which standardizes with fixed *running*
+    statistics and is a per-feature affine map applied to each row alone.
+
+    If ``running`` is given (a dict with arrays ``"mean"`` and ``"var"`` of
+    shape ``(d,)``, e.g. ``{"mean": np.zeros(d), "var": np.ones(d)}``), it is
+    updated in place with exponential moving averages,
+    ``mean ← (1 − m) mean + m μ``, ``var ← (1 − m) var + m v n/(n − 1)``
+    (the unbiased batch variance, as PyTorch does), with ``m = momentum``.
 
     Chapter 2 (Ioffe & Szegedy, 2015).
 
@@ -512,6 +529,8 @@ def batch_norm_forward(Z, gamma, beta, eps=1e-5):
     Z : (n, d), n >= 2
     gamma, beta : (d,)
     eps : float > 0
+    running : dict with ``"mean"`` (d,) and ``"var"`` (d,) float arrays, or None
+    momentum : float in (0, 1], the weight of the current batch in the running averages
 
     Returns
     -------
@@ -523,18 +542,93 @@ def batch_norm_forward(Z, gamma, beta, eps=1e-5):
     >>> out, _ = batch_norm_forward([[1.0], [3.0]], [1.0], [0.0], eps=1e-12)
     >>> np.round(out.ravel(), 6)
     array([-1.,  1.])
+    >>> running = {"mean": np.zeros(1), "var": np.ones(1)}
+    >>> _ = batch_norm_forward([[1.0], [3.0]], [1.0], [0.0], running=running, momentum=0.5)
+    >>> running["mean"], running["var"]      # 0.5·0 + 0.5·2,  0.5·1 + 0.5·2
+    (array([1.]), array([1.5]))
     """
     Z = as_float_array(Z, "Z", ndim=2)
     if Z.shape[0] < 2:
-        raise ValueError(f"Z must have at least 2 rows (a batch statistic needs a batch); got {Z.shape}")
+        raise ValueError(f"Z must have at least 2 rows (a batch statistic needs a batch; "
+                         f"for single examples use batch_norm_inference); got {Z.shape}")
     gamma = as_float_array(gamma, "gamma", shape=(Z.shape[1],))
     beta = as_float_array(beta, "beta", shape=(Z.shape[1],))
     eps = check_positive_float(eps, "eps")
+    momentum = check_positive_float(momentum, "momentum")
+    if momentum > 1:
+        raise ValueError(f"momentum must lie in (0, 1]; got {momentum}")
+    if running is not None:
+        _check_running(running, Z.shape[1])
     mu = Z.mean(axis=0)
     var = Z.var(axis=0)
     inv_std = 1.0 / np.sqrt(var + eps)
     Z_hat = (Z - mu) * inv_std
+    if running is not None:
+        n = Z.shape[0]
+        running["mean"] *= 1 - momentum
+        running["mean"] += momentum * mu
+        running["var"] *= 1 - momentum
+        running["var"] += momentum * var * (n / (n - 1))
     return Z_hat * gamma + beta, {"Z_hat": Z_hat, "inv_std": inv_std, "gamma": gamma}
+
+
+def _check_running(running, d):
+    if not isinstance(running, Mapping) or not {"mean", "var"} <= set(running):
+        raise TypeError('running must be a dict with arrays "mean" and "var", '
+                        'e.g. {"mean": np.zeros(d), "var": np.ones(d)}; got '
+                        + (f"keys {sorted(map(str, running))}" if isinstance(running, Mapping)
+                           else type(running).__name__))
+    for key in ("mean", "var"):
+        value = running[key]
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+            raise TypeError(f"running[{key!r}] must be a float ndarray (it is updated in place); "
+                            f"got {type(value).__name__}")
+        as_float_array(value, f"running[{key!r}]", shape=(d,))
+    if np.any(running["var"] < 0):
+        raise ValueError("running['var'] must be >= 0 (a variance); got a negative entry")
+
+
+def batch_norm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
+    """Batch normalization in inference mode: standardize with fixed running statistics.
+
+    ``out = (Z − 1 m_runᵀ) diag(v_run + ε)^{-1/2} diag(γ) + 1βᵀ``
+    ``     = Z diag(s) + 1 cᵀ`` with ``s = γ / sqrt(v_run + ε)``, ``c = β − s ⊙ m_run``.
+
+    Unlike training mode (:func:`batch_norm_forward`) this *is* a per-feature
+    affine map: each row is transformed on its own (a single example works,
+    and its output does not depend on the rest of the batch), and it can be
+    folded into the preceding dense layer (``W diag(s)``, ``b ⊙ s + c``).
+    The running statistics are those :func:`batch_norm_forward` accumulates
+    during training. Chapter 2.
+
+    Parameters
+    ----------
+    Z : (n, d), n >= 1
+    gamma, beta : (d,)
+    running_mean : (d,)
+    running_var : (d,), >= 0
+    eps : float > 0
+
+    Returns
+    -------
+    out : (n, d)
+
+    Examples
+    --------
+    >>> batch_norm_inference([[3.0]], [1.0], [0.0], [1.0], [4.0], eps=0.0 + 1e-12).round(6)
+    array([[1.]])
+    """
+    Z = as_float_array(Z, "Z", ndim=2)
+    d = Z.shape[1]
+    gamma = as_float_array(gamma, "gamma", shape=(d,))
+    beta = as_float_array(beta, "beta", shape=(d,))
+    running_mean = as_float_array(running_mean, "running_mean", shape=(d,))
+    running_var = as_float_array(running_var, "running_var", shape=(d,))
+    if np.any(running_var < 0):
+        raise ValueError("running_var must be >= 0 (a variance); got a negative entry")
+    eps = check_positive_float(eps, "eps")
+    scale = gamma / np.sqrt(running_var + eps)
+    return Z * scale + (beta - scale * running_mean)
 
 
 def batch_norm_backward(dout, cache):
@@ -645,11 +739,14 @@ def init_weight(d_in, d_out, scheme="he", *, gain=1.0, std=0.01, rng=None, dtype
 def mlp_init(sizes, activation="relu", rng=None, *, init=None, gain=None, dtype=np.float64):
     """Parameters of an MLP with layer widths ``sizes = [d0, d1, ..., dL]``.
 
-    Returns ``{"W1": (d0, d1), "b1": (d1,), ..., "WL": (d_{L-1}, dL), "bL": (dL,)}``
-    with zero biases and random weights. The activation chooses the matching
-    initialization: He for ReLU/GELU, Xavier (gain 5/3 for tanh, 1 for the
-    sigmoid) otherwise. Pass the same ``activation`` to :func:`mlp_forward`,
-    :func:`mlp_backward` and :func:`train`. Chapter 2.
+    Returns ``{"activation": name, "W1": (d0, d1), "b1": (d1,), ..., "WL": (d_{L-1}, dL),
+    "bL": (dL,)}`` with zero biases and random weights. The activation chooses the
+    matching initialization: He for ReLU/GELU, Xavier (gain 5/3 for tanh, 1 for
+    the sigmoid) otherwise, and is stored in the dict, so :func:`mlp_forward`,
+    :func:`mlp_backward`, :func:`mlp_loss_and_grads`, :func:`predict` and
+    :func:`train` use it without being told again (told a different one, they
+    raise ``ValueError``). Only the arrays are parameters: gradients and
+    optimizers ignore the ``"activation"`` entry. Chapter 2.
 
     Parameters
     ----------
@@ -662,9 +759,12 @@ def mlp_init(sizes, activation="relu", rng=None, *, init=None, gain=None, dtype=
 
     Examples
     --------
-    >>> params = mlp_init([2, 16, 3], rng=np.random.default_rng(0))
-    >>> {k: v.shape for k, v in params.items()}
-    {'W1': (2, 16), 'b1': (16,), 'W2': (16, 3), 'b2': (3,)}
+    >>> params = mlp_init([2, 16, 3], activation="tanh", rng=np.random.default_rng(0))
+    >>> {k: np.shape(v) for k, v in params.items()}
+    {'activation': (), 'W1': (2, 16), 'b1': (16,), 'W2': (16, 3), 'b2': (3,)}
+    >>> params["activation"]
+    'tanh'
+
     """
     try:
         sizes = list(sizes)
@@ -677,7 +777,7 @@ def mlp_init(sizes, activation="relu", rng=None, *, init=None, gain=None, dtype=
     init = _DEFAULT_INIT[activation] if init is None else check_choice(init, "init", _INITS)
     gain = _GAINS[activation] if gain is None else check_positive_float(gain, "gain")
     rng = check_rng(rng)
-    params = {}
+    params = {"activation": activation}
     for l, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         params[f"W{l}"] = init_weight(d_in, d_out, init, gain=gain, rng=rng, dtype=dtype)
         params[f"b{l}"] = np.zeros(d_out, dtype=dtype)
@@ -696,8 +796,9 @@ def _n_layers(params) -> int:
     if L == 0:
         raise ValueError("params must contain W1, b1, ...; got keys " + str(sorted(map(str, params))))
     expected = {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}
-    if set(params) != expected:
-        raise ValueError(f"params must have exactly the keys {sorted(expected)}; got {sorted(map(str, params))}")
+    if set(params) - {_ACTIVATION_KEY} != expected:
+        raise ValueError(f"params must have exactly the keys {sorted(expected)} (and optionally "
+                         f"{_ACTIVATION_KEY!r}); got {sorted(map(str, params))}")
     for l in range(1, L + 1):
         W = as_float_array(params[f"W{l}"], f"params['W{l}']", ndim=2)
         as_float_array(params[f"b{l}"], f"params['b{l}']", shape=(W.shape[1],))
@@ -710,12 +811,41 @@ def _n_layers(params) -> int:
     return L
 
 
+_ACTIVATION_KEY = "activation"
+
+
+def _array_keys(params):
+    """The keys of ``params`` that hold parameters (arrays), in order: not the activation's name."""
+    return [k for k in params if k != _ACTIVATION_KEY]
+
+
+def _resolve_activation(params, activation):
+    """The activation to run: the one ``params`` was made for, unless none is recorded.
+
+    ``activation=None`` means "the one in ``params``" (``"relu"`` for a
+    hand-made dict that records none). An explicit ``activation`` must agree
+    with the recorded one: the same network cannot run two different σ.
+    """
+    made_for = params.get(_ACTIVATION_KEY) if isinstance(params, Mapping) else None
+    if made_for is not None:
+        check_choice(made_for, f"params[{_ACTIVATION_KEY!r}]", ACTIVATIONS)
+    if activation is None:
+        return "relu" if made_for is None else made_for
+    check_choice(activation, "activation", ACTIVATIONS)
+    if made_for is not None and activation != made_for:
+        raise ValueError(
+            f"activation={activation!r} contradicts params['activation'] == {made_for!r}, the activation "
+            f"these parameters were made for (by mlp_init); leave activation out to use {made_for!r}, "
+            f"or make the parameters with mlp_init(..., activation={activation!r})")
+    return activation
+
+
 def _check_X(params, X, name="X"):
     d0 = np.shape(params["W1"])[0]
     return as_float_array(X, name, ndim=2, shape=(None, d0))
 
 
-def mlp_forward(params, X, activation="relu", *, return_cache=False):
+def mlp_forward(params, X, activation=None, *, return_cache=False):
     """Forward pass of an MLP on a batch: the output scores.
 
     ``A_0 = X``; for ``ℓ < L``: ``Z_ℓ = A_{ℓ-1} W_ℓ + 1 b_ℓᵀ``, ``A_ℓ = σ(Z_ℓ)``;
@@ -725,7 +855,9 @@ def mlp_forward(params, X, activation="relu", *, return_cache=False):
     ----------
     params : dict from :func:`mlp_init`
     X : (n, d0)
-    activation : {"relu", "tanh", "sigmoid", "gelu"}
+    activation : {"relu", "tanh", "sigmoid", "gelu"} or None
+        None (the default): ``params["activation"]`` (``"relu"`` if the dict records
+        none). If given, it must equal ``params["activation"]`` (``ValueError`` otherwise).
     return_cache : bool
         Also return the dict ``{"A0": X, "Z1": ..., "A1": ..., ..., "ZL": scores}``
         that :func:`mlp_backward` needs.
@@ -737,13 +869,13 @@ def mlp_forward(params, X, activation="relu", *, return_cache=False):
 
     Examples
     --------
-    >>> params = mlp_init([2, 8, 3], rng=np.random.default_rng(0))
-    >>> mlp_forward(params, np.zeros((5, 2))).shape
+    >>> params = mlp_init([2, 8, 3], activation="tanh", rng=np.random.default_rng(0))
+    >>> mlp_forward(params, np.zeros((5, 2))).shape      # runs tanh, as params says
     (5, 3)
     """
     L = _n_layers(params)
     X = _check_X(params, X)
-    check_choice(activation, "activation", ACTIVATIONS)
+    activation = _resolve_activation(params, activation)
     return _forward(params, X, L, activation, return_cache)
 
 
@@ -760,7 +892,7 @@ def _forward(params, X, L, activation, return_cache):
     return (Z, cache) if return_cache else Z
 
 
-def mlp_backward(params, cache, dscores, activation="relu"):
+def mlp_backward(params, cache, dscores, activation=None):
     """Backpropagation: the gradient of the loss with respect to every parameter.
 
     Starting from ``δ_L = ∂L/∂scores`` and going from the output back to the input,
@@ -777,11 +909,11 @@ def mlp_backward(params, cache, dscores, activation="relu"):
     params : dict from :func:`mlp_init`
     cache : dict from ``mlp_forward(params, X, activation, return_cache=True)``
     dscores : (n, dL), the gradient of the loss with respect to the scores
-    activation : the one used in the forward pass
+    activation : None (``params["activation"]``) or the same name
 
     Returns
     -------
-    grads : dict with the same keys and shapes as ``params``
+    grads : dict with the keys and shapes of the arrays in ``params``
 
     Examples
     --------
@@ -789,11 +921,11 @@ def mlp_backward(params, cache, dscores, activation="relu"):
     >>> X, y = np.ones((5, 2)), np.zeros(5, dtype=int)
     >>> scores, cache = mlp_forward(params, X, return_cache=True)
     >>> grads = mlp_backward(params, cache, softmax_cross_entropy(scores, y)[1])
-    >>> sorted(grads) == sorted(params)
-    True
+    >>> sorted(grads)
+    ['W1', 'W2', 'b1', 'b2']
     """
     L = _n_layers(params)
-    check_choice(activation, "activation", ACTIVATIONS)
+    activation = _resolve_activation(params, activation)
     if not isinstance(cache, Mapping) or not ({f"A{l}" for l in range(L)} | {f"Z{l}" for l in range(1, L + 1)}) <= set(cache):
         raise TypeError("cache must be the dict returned by mlp_forward(..., return_cache=True) for these params")
     n = np.shape(cache["A0"])[0]
@@ -809,10 +941,10 @@ def _backward(params, cache, delta, L, activation):
         grads[f"b{l}"] = delta.sum(axis=0)
         if l > 1:  # the input X needs no gradient: skip that product
             delta = (delta @ params[f"W{l}"].T) * sigma_grad(cache[f"Z{l - 1}"])
-    return {k: grads[k] for k in params}  # same key order as params
+    return {k: grads[k] for k in _array_keys(params)}  # same key order as params
 
 
-def mlp_loss_and_grads(params, X, y, activation="relu", loss="cross_entropy", weight_decay=0.0):
+def mlp_loss_and_grads(params, X, y, activation=None, loss="cross_entropy", weight_decay=0.0):
     """Loss of the MLP on ``(X, y)`` and its gradient with respect to every parameter.
 
     One forward pass, the loss and ``δ_L`` (:func:`softmax_cross_entropy` or
@@ -824,14 +956,14 @@ def mlp_loss_and_grads(params, X, y, activation="relu", loss="cross_entropy", we
     params : dict from :func:`mlp_init`
     X : (n, d0)
     y : (n,) integer labels (cross-entropy) or (n, dL) targets (mse)
-    activation : {"relu", "tanh", "sigmoid", "gelu"}
+    activation : None (``params["activation"]``) or the same name
     loss : {"cross_entropy", "mse"}
     weight_decay : float >= 0
 
     Returns
     -------
     loss : float
-    grads : dict like ``params``
+    grads : dict with the keys of the arrays in ``params``
 
     Examples
     --------
@@ -842,7 +974,7 @@ def mlp_loss_and_grads(params, X, y, activation="relu", loss="cross_entropy", we
     """
     L = _n_layers(params)
     X = _check_X(params, X)
-    check_choice(activation, "activation", ACTIVATIONS)
+    activation = _resolve_activation(params, activation)
     check_choice(loss, "loss", _LOSSES)
     weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
     y = _check_targets(y, X.shape[0], params[f"W{L}"].shape[1], loss)
@@ -871,7 +1003,7 @@ def _loss_and_grads(params, X, y, L, activation, loss, weight_decay):
     return value, grads
 
 
-def predict(params, X, activation="relu"):
+def predict(params, X, activation=None):
     """Predicted class of each row of ``X``: ``argmax_j scores_ij``.
 
     Chapter 2.
@@ -880,7 +1012,7 @@ def predict(params, X, activation="relu"):
     ----------
     params : dict from :func:`mlp_init`
     X : (n, d0)
-    activation : the one the network was trained with
+    activation : None (``params["activation"]``) or the same name
 
     Returns
     -------
@@ -962,7 +1094,8 @@ def numerical_jacobian(f, x, eps=1e-6):
 def gradient_check(f, params, grads, eps=1e-6, *, n_entries=None, rng=None, per_param=False):
     """Compare analytic gradients with central finite differences; return the worst relative error.
 
-    For every parameter array ``P`` (every key of ``params``) and each checked
+    For every parameter array ``P`` (every key of ``params`` except a
+    string-valued ``"activation"`` entry, which is not a parameter) and each checked
     entry ``i``, ``g̃_i = (f(P + ε e_i) − f(P − ε e_i)) / (2ε)`` with the other
     entries fixed. The relative error of ``P`` is ``‖g − g̃‖ / max(‖g‖, ‖g̃‖)``
     (norms over the checked entries; 0 when both vanish), and the result is the
@@ -998,9 +1131,12 @@ def gradient_check(f, params, grads, eps=1e-6, *, n_entries=None, rng=None, per_
     if single:
         params, grads, call = {"x": params}, {"x": grads}, (lambda p: f(p["x"]))
     else:
-        call = f
         if not isinstance(grads, Mapping):
             raise TypeError(f"grads must be a dict like params; got {type(grads).__name__}")
+        # f sees the whole dict (with its "activation"); only the arrays are perturbed, in place.
+        whole = params
+        call = (lambda _arrays: f(whole))  # noqa: E731
+        params = {k: v for k, v in params.items() if not isinstance(v, str)}
     if set(grads) != set(params):
         raise ValueError(f"grads must have the keys of params {sorted(params)}; got {sorted(grads)}")
     for k in params:
@@ -1201,21 +1337,27 @@ class Adam:
 # Training
 # ---------------------------------------------------------------------------
 
-def train(params, X, y, *, activation="relu", loss="cross_entropy", optimizer=None, epochs=100,
-          batch_size=32, weight_decay=0.0, rng=None, callback=None, progress=True):
+def train(params, X, y, *, activation=None, loss="cross_entropy", optimizer=None, epochs=100,
+          batch_size=32, weight_decay=0.0, rng=None, callback=None, progress=True, validation=None):
     """Train an MLP with minibatch gradient steps; return the trained copy and its history.
 
     Each epoch shuffles the rows with ``rng`` and walks through them in
     minibatches ``B``: ``loss, grads = mlp_loss_and_grads(params, X[B], y[B])``,
     ``optimizer.step(params, grads)``. After each epoch it records the loss
-    (and, for cross-entropy, the accuracy) on the whole of ``(X, y)``. Chapter 2.
+    (and, for cross-entropy, the accuracy) on the whole of ``(X, y)``, and on
+    ``validation = (X_val, y_val)`` if given: held-out data that training never
+    steps on, the honest measure of how well the network generalizes.
+
+    If a loss becomes NaN or infinite (a step size too large, exploding
+    weights), training stops at once with :class:`lalib._validate.DivergedError`
+    naming the epoch, instead of running on with NaN epochs. Chapter 2.
 
     Parameters
     ----------
     params : dict from :func:`mlp_init` (not modified: training works on a copy)
     X : (n, d0)
     y : (n,) integer labels (cross-entropy) or (n, dL) targets (mse)
-    activation : {"relu", "tanh", "sigmoid", "gelu"}
+    activation : None (``params["activation"]``) or the same name
     loss : {"cross_entropy", "mse"}
     optimizer : SGD, Momentum or Adam instance; default ``Adam(lr=0.01)``
     epochs : int >= 0
@@ -1225,12 +1367,19 @@ def train(params, X, y, *, activation="relu", loss="cross_entropy", optimizer=No
     callback : callable or None, ``callback(epoch, params, history)`` after each epoch
         (epoch counts from 1); ``params`` is live, copy what you keep.
     progress : bool, show a ``tqdm`` progress bar over epochs
+    validation : (X_val, y_val) or None, held-out data evaluated after each epoch
 
     Returns
     -------
-    params : dict, the trained parameters
-    history : dict with lists ``"loss"`` and, for cross-entropy, ``"accuracy"``;
+    params : dict, the trained parameters (with the same ``"activation"``)
+    history : dict with lists ``"loss"`` and, for cross-entropy, ``"accuracy"``
+        (and ``"val_loss"``, ``"val_accuracy"`` with ``validation``);
         entry 0 is before training, entry ``e`` after epoch ``e``.
+
+    Raises
+    ------
+    DivergedError
+        When a minibatch or epoch loss is NaN or infinite.
 
     Examples
     --------
@@ -1242,9 +1391,14 @@ def train(params, X, y, *, activation="relu", loss="cross_entropy", optimizer=No
     """
     L = _n_layers(params)
     X = _check_X(params, X)
-    check_choice(activation, "activation", ACTIVATIONS)
+    activation = _resolve_activation(params, activation)
     check_choice(loss, "loss", _LOSSES)
     y = _check_targets(y, X.shape[0], params[f"W{L}"].shape[1], loss)
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError(f"validation must be a pair (X_val, y_val); got {type(validation).__name__}")
+        X_val = _check_X(params, validation[0], "validation[0] (X_val)")
+        y_val = _check_targets(validation[1], X_val.shape[0], params[f"W{L}"].shape[1], loss)
     if optimizer is None:
         optimizer = Adam(lr=0.01)
     elif not hasattr(optimizer, "step") or not callable(optimizer.step):
@@ -1257,37 +1411,56 @@ def train(params, X, y, *, activation="relu", loss="cross_entropy", optimizer=No
     if callback is not None:
         check_callable(callback, "callback")
 
-    params = {k: np.array(v, copy=True) for k, v in params.items()}
+    params = {k: (v if isinstance(v, str) else np.array(v, copy=True)) for k, v in params.items()}
     n = X.shape[0]
     history = {"loss": []}
     if loss == "cross_entropy":
         history["accuracy"] = []
-
-    def record():
-        scores = _forward(params, X, L, activation, False)
+    if validation is not None:
+        history["val_loss"] = []
         if loss == "cross_entropy":
-            history["loss"].append(_softmax_cross_entropy(scores, y)[0])
-            history["accuracy"].append(float(np.mean(np.argmax(scores, axis=1) == y)))
-        else:
-            history["loss"].append(float(0.5 * np.sum((scores - y) ** 2) / n))
+            history["val_accuracy"] = []
+    hint = "lower the learning rate, or standardize the inputs"
 
-    record()
+    def evaluate(Xe, ye):
+        scores = _forward(params, Xe, L, activation, False)
+        if loss == "cross_entropy":
+            return _softmax_cross_entropy(scores, ye)[0], float(np.mean(np.argmax(scores, axis=1) == ye))
+        return float(0.5 * np.sum((scores - ye) ** 2) / Xe.shape[0]), None
+
+    def record(epoch):
+        value, acc = evaluate(X, y)
+        history["loss"].append(check_finite_loss(value, epoch, "mlp.train", hint))
+        if acc is not None:
+            history["accuracy"].append(acc)
+        if validation is not None:
+            value, acc = evaluate(X_val, y_val)
+            history["val_loss"].append(value)
+            if acc is not None:
+                history["val_accuracy"].append(acc)
+
     epoch_iter = range(1, epochs + 1)
     bar = None
     if progress and epochs:
         bar = progress_bar(epoch_iter, desc="training")
         epoch_iter = bar
-    for epoch in epoch_iter:
-        order = rng.permutation(n)
-        for start in range(0, n, batch_size):
-            batch = order[start:start + batch_size]
-            _, grads = _loss_and_grads(params, X[batch], y[batch], L, activation, loss, weight_decay)
-            optimizer.step(params, grads)
-        record()
-        if bar is not None:
-            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
-        if callback is not None:
-            callback(epoch, params, history)
-    if bar is not None:
-        bar.close()
+    # Overflow inside a diverging run is reported once, by check_finite_loss, not as NumPy warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            record(0)
+            for epoch in epoch_iter:
+                order = rng.permutation(n)
+                for start in range(0, n, batch_size):
+                    batch = order[start:start + batch_size]
+                    value, grads = _loss_and_grads(params, X[batch], y[batch], L, activation, loss, weight_decay)
+                    check_finite_loss(value, epoch, "mlp.train (a minibatch)", hint)
+                    optimizer.step(params, grads)
+                record(epoch)
+                if bar is not None:
+                    bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
+                if callback is not None:
+                    callback(epoch, params, history)
+        finally:
+            if bar is not None:
+                bar.close()
     return params, history

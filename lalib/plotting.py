@@ -730,9 +730,13 @@ def activations_figure(z, curves):
 def training_curves_figure(history, *, title=""):
     """Loss (log scale) and, when present, accuracy against epoch (chapter 2).
 
+    Held-out curves (``"val_loss"``, ``"val_accuracy"``, as ``mlp.train`` records
+    them with ``validation=``) are drawn dashed beside the training curves.
+
     Parameters
     ----------
-    history : dict with list ``"loss"`` and optional list ``"accuracy"`` (entry 0 = before training)
+    history : dict with list ``"loss"`` and optional lists ``"accuracy"``, ``"val_loss"``,
+        ``"val_accuracy"`` (entry 0 = before training)
 
     Examples
     --------
@@ -743,9 +747,14 @@ def training_curves_figure(history, *, title=""):
     axes = np.atleast_1d(axes)
     epochs = np.arange(len(history["loss"]))
     axes[0].semilogy(epochs, history["loss"], color="tab:red", label="training loss")
+    if "val_loss" in history:
+        axes[0].semilogy(epochs, history["val_loss"], color="tab:red", linestyle="--", label="held-out loss")
     axes[0].set_ylabel("loss")
     if has_acc:
         axes[1].plot(epochs, history["accuracy"], color="tab:blue", label="training accuracy")
+        if "val_accuracy" in history:
+            axes[1].plot(epochs, history["val_accuracy"], color="tab:blue", linestyle="--",
+                         label="held-out accuracy")
         axes[1].set_ylabel("accuracy")
         axes[1].set_ylim(0, 1.02)
     for ax in axes:

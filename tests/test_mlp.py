@@ -173,7 +173,7 @@ def test_depth4_mlp_passes_gradient_check(activation, rng):
     loss, grads = mlp.mlp_loss_and_grads(params, X, y, activation=activation)
     worst, errors = mlp.gradient_check(
         lambda p: mlp.mlp_loss_and_grads(p, X, y, activation=activation)[0], params, grads, per_param=True)
-    assert set(errors) == set(params)
+    assert set(errors) == set(params) - {"activation"}  # every array; the activation's name is no parameter
     assert worst < 1e-6, errors
 
 
@@ -227,7 +227,7 @@ def test_shapes_property(n, sizes):
     scores, cache = mlp.mlp_forward(params, X, return_cache=True)
     assert scores.shape == (n, sizes[-1])
     grads = mlp.mlp_backward(params, cache, np.ones_like(scores))
-    assert {k: g.shape for k, g in grads.items()} == {k: p.shape for k, p in params.items()}
+    assert {k: g.shape for k, g in grads.items()} == {k: p.shape for k, p in params.items() if k != "activation"}
 
 
 @given(st.integers(0, 10_000))
@@ -239,10 +239,202 @@ def test_hidden_unit_permutation_and_row_equivariance(seed):
     params["b1"] = r.standard_normal(6)
     X = r.standard_normal((5, 3))
     perm, rows = r.permutation(6), r.permutation(5)
-    permuted = {"W1": params["W1"][:, perm], "b1": params["b1"][perm], "W2": params["W2"][perm], "b2": params["b2"]}
+    permuted = {"activation": "gelu", "W1": params["W1"][:, perm], "b1": params["b1"][perm], "W2": params["W2"][perm], "b2": params["b2"]}
     scores = mlp.mlp_forward(params, X, "gelu")
     np.testing.assert_allclose(mlp.mlp_forward(permuted, X, "gelu"), scores, atol=1e-12)
     np.testing.assert_allclose(mlp.mlp_forward(params, X[rows], "gelu"), scores[rows], atol=1e-12)
+
+
+# --- the activation travels with the parameters ------------------------------------------
+
+@pytest.mark.parametrize("activation", sorted(ACT))
+def test_params_remember_their_activation(activation, rng):
+    params = mlp.mlp_init([3, 5, 4, 2], activation=activation, rng=rng)
+    assert params["activation"] == activation
+    X = rng.standard_normal((6, 3))
+    sigma = ACT[activation][0]
+    # Independent reference: the composition written out with the activation's closed form.
+    manual = sigma(sigma(X @ params["W1"]) @ params["W2"]) @ params["W3"]
+    np.testing.assert_allclose(mlp.mlp_forward(params, X), manual, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(mlp.mlp_forward(params, X, activation), manual, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(mlp.predict(params, X), np.argmax(manual, axis=1))
+
+
+def test_tanh_params_give_tanh_output_not_relu(rng):
+    params = mlp.mlp_init([2, 8, 3], activation="tanh", rng=rng)
+    X = rng.standard_normal((10, 2))
+    tanh_out = np.tanh(X @ params["W1"]) @ params["W2"]
+    relu_out = np.maximum(X @ params["W1"], 0) @ params["W2"]
+    out = mlp.mlp_forward(params, X)
+    np.testing.assert_allclose(out, tanh_out, atol=1e-14)
+    assert not np.allclose(out, relu_out)
+    # Backward and loss use tanh too: the gradient matches finite differences of the tanh network.
+    y = rng.integers(0, 3, 10)
+    loss, grads = mlp.mlp_loss_and_grads(params, X, y)
+    W1 = params["W1"]
+
+    def loss_of_W1(W):
+        scores = np.tanh(X @ W) @ params["W2"] + params["b2"]
+        return float(np.mean(np.log(np.exp(scores).sum(axis=1)) - scores[np.arange(10), y]))
+
+    assert np.isclose(loss, loss_of_W1(W1))
+    assert rel_err(grads["W1"], fd_grad(loss_of_W1, W1)) < 1e-6
+
+
+@pytest.mark.parametrize("call", ["forward", "backward", "loss_and_grads", "predict", "train"])
+def test_contradicting_activation_is_a_clear_error(call, rng):
+    params = mlp.mlp_init([2, 4, 2], activation="tanh", rng=rng)
+    X, y = rng.standard_normal((4, 2)), np.array([0, 1, 0, 1])
+    scores, cache = mlp.mlp_forward(params, X, return_cache=True)
+    calls = {
+        "forward": lambda: mlp.mlp_forward(params, X, "relu"),
+        "backward": lambda: mlp.mlp_backward(params, cache, scores, "relu"),
+        "loss_and_grads": lambda: mlp.mlp_loss_and_grads(params, X, y, activation="relu"),
+        "predict": lambda: mlp.predict(params, X, "relu"),
+        "train": lambda: mlp.train(params, X, y, activation="relu", epochs=1, progress=False),
+    }
+    with pytest.raises(ValueError, match=r"activation='relu' contradicts params\['activation'\] == 'tanh'"):
+        calls[call]()
+
+
+def test_hand_made_params_without_activation_default_to_relu(rng):
+    params = {"W1": rng.standard_normal((2, 3)), "b1": np.zeros(3), "W2": rng.standard_normal((3, 2)),
+              "b2": np.zeros(2)}
+    X = rng.standard_normal((4, 2))
+    np.testing.assert_allclose(mlp.mlp_forward(params, X), np.maximum(X @ params["W1"], 0) @ params["W2"])
+    np.testing.assert_allclose(mlp.mlp_forward(params, X, "tanh"), np.tanh(X @ params["W1"]) @ params["W2"])
+    with pytest.raises(ValueError, match=r"params\['activation'\] must be one of"):
+        mlp.mlp_forward(dict(params, activation="softplus"), X)
+
+
+def test_optimizers_gradient_check_and_train_keep_the_activation(rng):
+    params = mlp.mlp_init([2, 6, 2], activation="sigmoid", rng=rng)
+    X, y = rng.standard_normal((12, 2)), rng.integers(0, 2, 12)
+    for opt in (mlp.SGD(lr=0.1), mlp.Momentum(lr=0.1), mlp.Adam(lr=0.1)):
+        p = {k: (v if isinstance(v, str) else v.copy()) for k, v in params.items()}
+        _, grads = mlp.mlp_loss_and_grads(p, X, y)
+        assert "activation" not in grads
+        opt.step(p, grads)
+        assert p["activation"] == "sigmoid" and not np.allclose(p["W1"], params["W1"])
+    f = lambda q: mlp.mlp_loss_and_grads(q, X, y)[0]  # noqa: E731
+    _, grads = mlp.mlp_loss_and_grads(params, X, y)
+    assert mlp.gradient_check(f, params, grads) < 1e-6
+    # A gradient of the relu network (same weights) fails the check of the sigmoid network's loss.
+    relu_params = {k: v for k, v in params.items() if k != "activation"}
+    _, relu_grads = mlp.mlp_loss_and_grads(relu_params, X, y)
+    assert mlp.gradient_check(f, params, relu_grads) > 0.1
+    trained, history = mlp.train(params, X, y, epochs=2, rng=rng, progress=False)
+    assert trained["activation"] == "sigmoid"
+    np.testing.assert_allclose(history["loss"][-1], mlp.mlp_loss_and_grads(trained, X, y)[0])
+
+
+# --- divergence and held-out data ---------------------------------------------------------------
+
+def test_train_stops_with_a_clear_error_when_the_loss_becomes_inf(rng):
+    from lalib._validate import DivergedError
+
+    # Regression targets of size 1e200: the squared error overflows to inf once the scores grow.
+    X = rng.standard_normal((16, 2))
+    Y = np.full((16, 1), 1e200)
+    params = mlp.mlp_init([2, 4, 1], rng=rng)
+    with pytest.raises(DivergedError, match=r"mlp.train.*loss became (inf|nan) at epoch \d+"):
+        mlp.train(params, X, Y, loss="mse", optimizer=mlp.SGD(lr=1.0), epochs=50, batch_size=16,
+                  rng=rng, progress=False)
+
+
+def test_train_divergence_names_the_epoch_it_happened_in(rng):
+    from lalib._validate import DivergedError
+
+    # A finite start, then a step size far too large: the loss must be finite at epoch 0 and blow up later.
+    X = rng.standard_normal((32, 3))
+    Y = X @ rng.standard_normal((3, 2))
+    params = mlp.mlp_init([3, 16, 2], rng=rng)
+    seen = []
+    with pytest.raises(DivergedError) as info:
+        mlp.train(params, X, Y, loss="mse", optimizer=mlp.SGD(lr=50.0), epochs=200, batch_size=8, rng=rng,
+                  progress=False, callback=lambda e, p, h: seen.append(e))
+    epoch = int(str(info.value).split("at epoch ")[1].split(";")[0])
+    assert epoch >= 1 and epoch == (seen[-1] + 1 if seen else 1)
+    assert "learning rate" in str(info.value)
+
+
+def test_train_reports_held_out_accuracy(rng):
+    X, y = datasets.spirals(60, n_classes=3, noise=0.2, turns=1.0, rng=rng)
+    X_val, y_val = datasets.spirals(40, n_classes=3, noise=0.2, turns=1.0, rng=rng)
+    trained, h = mlp.train(mlp.mlp_init([2, 32, 32, 3], rng=rng), X, y, epochs=40, rng=rng, progress=False,
+                           validation=(X_val, y_val))
+    assert len(h["val_loss"]) == len(h["val_accuracy"]) == 41
+    assert h["val_accuracy"][-1] == mlp.accuracy(mlp.mlp_forward(trained, X_val), y_val)
+    assert np.isclose(h["val_loss"][-1], mlp.softmax_cross_entropy(mlp.mlp_forward(trained, X_val), y_val)[0])
+    with pytest.raises(TypeError, match="validation must be a pair"):
+        mlp.train(mlp.mlp_init([2, 3, 3], rng=rng), X, y, validation=X_val, progress=False)
+    with pytest.raises(ValueError, match=r"X_val"):
+        mlp.train(mlp.mlp_init([2, 3, 3], rng=rng), X, y, validation=(X_val[:, :1], y_val), progress=False)
+
+
+# --- batch normalization: training mode couples the batch, inference mode is affine -----------
+
+def test_batch_norm_training_mode_is_not_affine_and_couples_rows(rng):
+    Z = rng.standard_normal((8, 3))
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    out = mlp.batch_norm_forward(Z, gamma, beta, eps=1e-12)[0]
+    # Not affine: doubling the batch leaves the output unchanged, which an affine map Z M + 1 c^T does
+    # only when Z M = 0 -- and then out would be the same row c^T everywhere, which it is not.
+    np.testing.assert_allclose(mlp.batch_norm_forward(2 * Z, gamma, beta, eps=1e-12)[0], out, atol=1e-10)
+    assert not np.allclose(out, out[0])
+    # Coupled: changing row 0 changes the output of row 1.
+    Z2 = Z.copy()
+    Z2[0] += 5.0
+    assert not np.allclose(mlp.batch_norm_forward(Z2, gamma, beta)[0][1], out[1])
+
+
+def test_batch_norm_running_statistics_and_inference_mode(rng):
+    d = 3
+    mean_true, std_true = np.array([4.0, -2.0, 0.5]), np.array([3.0, 0.5, 1.0])
+    running = {"mean": np.zeros(d), "var": np.ones(d)}
+    for _ in range(400):
+        batch = mean_true + std_true * rng.standard_normal((64, d))
+        mlp.batch_norm_forward(batch, np.ones(d), np.zeros(d), running=running, momentum=0.05)
+    np.testing.assert_allclose(running["mean"], mean_true, atol=0.15)
+    np.testing.assert_allclose(np.sqrt(running["var"]), std_true, rtol=0.1)
+    gamma, beta = rng.standard_normal(d), rng.standard_normal(d)
+    Z = mean_true + std_true * rng.standard_normal((5, d))
+    out = mlp.batch_norm_inference(Z, gamma, beta, running["mean"], running["var"])
+    # The closed form, and the affine structure: each row alone, Z diag(s) + 1 c^T.
+    s = gamma / np.sqrt(running["var"] + 1e-5)
+    np.testing.assert_allclose(out, (Z - running["mean"]) * s + beta, atol=1e-12)
+    np.testing.assert_allclose(mlp.batch_norm_inference(Z[2:3], gamma, beta, running["mean"], running["var"]),
+                               out[2:3], atol=1e-14)
+    f = lambda M: mlp.batch_norm_inference(M, gamma, beta, running["mean"], running["var"])  # noqa: E731
+    Z2 = rng.standard_normal((5, d))
+    np.testing.assert_allclose(f(0.3 * Z + 0.7 * Z2), 0.3 * f(Z) + 0.7 * f(Z2), atol=1e-12)
+    # On a large batch from the same distribution, inference ≈ training mode.
+    big = mean_true + std_true * rng.standard_normal((20000, d))
+    assert np.mean(np.abs(f(big) - mlp.batch_norm_forward(big, gamma, beta)[0])) < 0.1 * np.abs(gamma).max()
+
+
+def test_batch_norm_running_update_formula(rng):
+    Z = rng.standard_normal((6, 2))
+    running = {"mean": np.array([1.0, 2.0]), "var": np.array([3.0, 4.0])}
+    mlp.batch_norm_forward(Z, np.ones(2), np.zeros(2), running=running, momentum=0.25)
+    np.testing.assert_allclose(running["mean"], 0.75 * np.array([1.0, 2.0]) + 0.25 * Z.mean(axis=0))
+    np.testing.assert_allclose(running["var"], 0.75 * np.array([3.0, 4.0]) + 0.25 * Z.var(axis=0, ddof=1))
+
+
+def test_batch_norm_inference_bad_input():
+    with pytest.raises(ValueError, match=r"running_mean must have shape \(2,\)"):
+        mlp.batch_norm_inference(np.zeros((3, 2)), np.ones(2), np.zeros(2), np.zeros(3), np.ones(2))
+    with pytest.raises(ValueError, match="running_var must be >= 0"):
+        mlp.batch_norm_inference(np.zeros((3, 2)), np.ones(2), np.zeros(2), np.zeros(2), -np.ones(2))
+    with pytest.raises(ValueError, match="finite"):
+        mlp.batch_norm_inference(np.full((1, 2), np.nan), np.ones(2), np.zeros(2), np.zeros(2), np.ones(2))
+    with pytest.raises(TypeError, match="running must be a dict"):
+        mlp.batch_norm_forward(np.zeros((3, 2)), np.ones(2), np.zeros(2), running=np.zeros(2))
+    with pytest.raises(ValueError, match=r"running\['var'\] must have shape"):
+        mlp.batch_norm_forward(np.zeros((3, 2)), np.ones(2), np.zeros(2),
+                               running={"mean": np.zeros(2), "var": np.ones(3)})
+    with pytest.raises(ValueError, match="momentum"):
+        mlp.batch_norm_forward(np.zeros((3, 2)), np.ones(2), np.zeros(2), momentum=1.5)
 
 
 # --- initialization ------------------------------------------------------------------
@@ -377,6 +569,8 @@ def test_spirals_shapes_and_seeding(k):
     assert X.shape == (20 * k, 2) and np.bincount(y).tolist() == [20] * k
     np.testing.assert_array_equal(X, X2)
     assert np.all(np.linalg.norm(X, axis=1) <= 1 + 1e-12)  # radius is exact; noise is on the angle
+    X_noisy, _ = datasets.spirals(20, n_classes=k, noise=5.0, rng=np.random.default_rng(1))
+    np.testing.assert_allclose(np.linalg.norm(X_noisy, axis=1), np.tile(np.linspace(0.05, 1.0, 20), k))
 
 
 def test_two_moons_without_noise_lie_on_circles(rng):
