@@ -809,7 +809,7 @@ def gcn_loss_and_grads(params, A_hat, X, y, train_idx, *, weight_decay=0.0, drop
     wd = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
     p = check_probability(dropout, "dropout")
     rng = check_rng(rng) if p > 0 else rng
-    return _gcn_loss_and_grads(params, A_hat, X, y, train_idx, Lyr, wd, p, rng)
+    return _gcn_loss_and_grads(params, A_hat, X, y, train_idx, Lyr, wd, p, rng)[:2]
 
 
 def _check_node_labels(y, n, c):
@@ -829,7 +829,7 @@ def _gcn_loss_and_grads(params, A_hat, X, y, train_idx, Lyr, wd, p, rng):
         W1 = params["W1"]
         loss += 0.5 * wd * float(np.sum(W1 * W1))
         grads["W1"] = grads["W1"] + wd * W1
-    return loss, grads
+    return loss, grads, Z
 
 
 def _accuracy(Z, y, idx):
@@ -870,8 +870,10 @@ def train_gcn(A, X, y, train_idx, val_idx=None, hidden=16, epochs=200, lr=0.01, 
     -------
     params : dict
     history : dict of lists, one entry per epoch: ``"loss"`` (training, with the
-        penalty), ``"train_acc"``, and ``"val_loss"``, ``"val_acc"``, ``"test_acc"``
-        when those indices are given (accuracies without dropout).
+        penalty) and ``"train_acc"``, both from the epoch's training pass (with
+        dropout, before the update, as Kipf & Welling report them); and
+        ``"val_loss"``, ``"val_acc"``, ``"test_acc"`` after the update, without
+        dropout, when those indices are given (one extra forward pass).
 
     Examples
     --------
@@ -914,12 +916,13 @@ def train_gcn(A, X, y, train_idx, val_idx=None, hidden=16, epochs=200, lr=0.01, 
         history["test_acc"] = []
     bar = progress_bar(range(1, epochs + 1), desc="training GCN", show=progress and epochs >= 20)
     for epoch in bar:
-        loss, grads = _gcn_loss_and_grads(params, A_hat, X, y, train_idx, Lyr, wd, p, rng)
+        loss, grads, Z_train = _gcn_loss_and_grads(params, A_hat, X, y, train_idx, Lyr, wd, p, rng)
         check_finite_loss(loss, epoch, "train_gcn", "lower lr, or check X for huge values")
-        opt.step(params, grads)
-        Z = _gcn_forward(params, A_hat, X, Lyr, 0.0, None, False)
         history["loss"].append(loss)
-        history["train_acc"].append(_accuracy(Z, y, train_idx))
+        history["train_acc"].append(_accuracy(Z_train, y, train_idx))
+        opt.step(params, grads)
+        if val_idx is not None or test_idx is not None:  # one more forward pass, without dropout
+            Z = _gcn_forward(params, A_hat, X, Lyr, 0.0, None, False)
         if val_idx is not None:
             history["val_loss"].append(_softmax_cross_entropy(Z[val_idx], y[val_idx])[0])
             history["val_acc"].append(_accuracy(Z, y, val_idx))
