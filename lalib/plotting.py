@@ -974,7 +974,10 @@ def graph_signals_figure(A, pos, signals, *, width=3.6, height=3.2, cmap="coolwa
         vm = vmax if share_scale else float(np.abs(v).max())
         sc = draw_graph(ax, A, pos, v, cmap=cmap, vmin=-vm if v.min() < 0 or share_scale else 0, vmax=vm,
                         title=title, node_size=node_size)
-    fig.colorbar(sc, ax=list(axes), shrink=0.8, label="value on the node")
+        if not share_scale:  # each panel its own scale, so each its own colour bar
+            fig.colorbar(sc, ax=ax, shrink=0.7)
+    if share_scale:
+        fig.colorbar(sc, ax=list(axes), shrink=0.8, label="value on the node")
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -1017,7 +1020,7 @@ def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, re
     ----------
     A : (n, n) sparse adjacency; pos : (n, 2) layout
     lam : (n,) ascending eigenvalues; U : (n, n) eigenvectors
-    k : int, the eigenvector shown
+    k : int, 0-based column of ``U`` shown (labelled ``u_{k+1}``: eigenvectors are numbered from 1)
     clean, noisy, filtered : (n,) signals
     response : (n,) g(λ) at the eigenvalues
 
@@ -1032,11 +1035,11 @@ def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, re
     fig, axes = new_figure(3, 2, width=3.8, height=2.9)
     (a_mode, a_spec, a_four), (a_clean, a_noisy, a_filt) = axes
     n = len(lam)
-    draw_graph(a_mode, A, pos, U[:, k], title=f"eigenvector $u_{{{k}}}$, $\\lambda_{{{k}}}$ = {lam[k]:.3f}",
+    draw_graph(a_mode, A, pos, U[:, k], title=f"eigenvector $u_{{{k + 1}}}$, $\\lambda_{{{k + 1}}}$ = {lam[k]:.3f}",
                node_size=40)
-    idx = np.arange(n)
+    idx = np.arange(1, n + 1)  # eigenvalues numbered 1..n, as in the chapter (λ_1 = 0)
     a_spec.plot(idx, lam, "o", ms=3, color="tab:blue", label=r"$\lambda_j$")
-    a_spec.plot([k], [lam[k]], "o", ms=9, mfc="none", mec="red", mew=2, label=f"$\\lambda_{{{k}}}$")
+    a_spec.plot([k + 1], [lam[k]], "o", ms=9, mfc="none", mec="red", mew=2, label=f"$\\lambda_{{{k + 1}}}$")
     a_spec.set(xlabel="index $j$", ylabel=f"eigenvalue of ${kind_label}$", title=f"spectrum; filter: {filter_label}")
     tw = a_spec.twinx()
     tw.plot(idx, response, "-", color="tab:green", lw=1.5, label=r"$g(\lambda_j)$")
@@ -1049,7 +1052,7 @@ def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, re
     xh_noisy, xh_filt = U.T @ noisy, U.T @ filtered
     a_four.plot(idx, np.abs(xh_noisy), "-", color="0.5", lw=1, label="noisy")
     a_four.plot(idx, np.abs(xh_filt), "-", color="tab:green", lw=1.5, label="filtered")
-    a_four.axvline(k, color="red", lw=1, ls=":")
+    a_four.axvline(k + 1, color="red", lw=1, ls=":")
     a_four.set(xlabel="frequency index $j$", ylabel=r"$|\hat x_j|$", title="graph Fourier coefficients")
     a_four.legend(fontsize=9)
     a_four.grid(True, alpha=0.3)

@@ -31,7 +31,6 @@ from . import embeddings as _emb
 from . import graphs as _graphs
 from . import mlp as _mlp
 from ._validate import as_float_array as _as_float_array
-from ._validate import check_nonneg_int as _check_nonneg_int
 from ._validate import check_positive_int as _check_positive_int
 from ._validate import check_rng as _check_rng
 from .plotting import attention_explorer_figure as _attention_explorer_figure
@@ -569,7 +568,7 @@ def _spectrum_graph(name):
     return A, _graph_layout(A, kind="circle"), np.cos(t) + 0.5 * np.sin(2 * t)
 
 
-def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club", k=1, rng=None):
+def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club", k=2, rng=None):
     """See a graph's Fourier modes and filter a noisy signal on it (chapter 5).
 
     Six panels: the graph coloured by eigenvector ``u_k`` of the chosen
@@ -586,11 +585,12 @@ def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club
     pos : (n, 2), optional, node positions for ``A`` (default a spring layout)
     signal : (n,), optional, the clean signal on ``A`` (default the Fiedler vector's sign)
     graph : str, the built-in graph shown first: "karate club", "SBM (3 blocks)", "grid 8 × 8", "ring 40"
-    k : int, the eigenvector shown first
+    k : int, the eigenvector shown first, numbered from 1 (``u_1`` is constant on a
+        connected graph; the default ``u_2`` is the Fiedler vector)
     rng : numpy.random.Generator, draws the noise once (default seeded, so the picture is reproducible)
 
     Controls: ``graph``, ``laplacian`` ("combinatorial" L = D − A or
-    "symmetric" L_sym), ``k``, ``filter`` (low-pass, high-pass, band-pass, heat
+    "symmetric" L_sym), ``k`` (eigenvector ``u_k``, 1..n), ``filter`` (low-pass, high-pass, band-pass, heat
     kernel), ``cutoff`` (fraction of λ_max; the band is cutoff ± 0.15 λ_max;
     disabled for the heat kernel), ``t`` (heat-kernel time; disabled unless
     the heat kernel is chosen), ``noise`` (noise level relative to the signal).
@@ -636,7 +636,7 @@ def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club
 
     def draw(graph, laplacian, k, filter, cutoff, t, noise):
         A_, pos_, clean, lam, U = data(graph, laplacian)
-        k = min(k, len(lam) - 1)
+        k = min(k, len(lam)) - 1  # the slider numbers eigenvectors 1..n; U's columns are 0..n-1
         noisy = clean + noise * noise_draws[graph]
         top = float(lam[-1])
         kind = _FILTER_LABELS[filter]
@@ -660,7 +660,7 @@ def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club
         "graph": widgets.Dropdown(options=names, value=graph, description="graph"),
         "laplacian": widgets.Dropdown(options=["symmetric", "combinatorial"], value="symmetric",
                                       description="Laplacian"),
-        "k": widgets.IntSlider(value=min(_check_nonneg_int(k, "k"), n0 - 1), min=0, max=n0 - 1,
+        "k": widgets.IntSlider(value=min(_check_positive_int(k, "k"), n0), min=1, max=n0,
                                description="eigvec k"),
         "filter": widgets.Dropdown(options=list(_FILTER_LABELS), value="low-pass", description="filter"),
         "cutoff": widgets.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.05, description="cutoff/λmax"),
@@ -678,7 +678,7 @@ def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club
     def on_graph(change):
         n = len(data(change["new"], controls["laplacian"].value)[3])
         with explorer.hold():
-            controls["k"].max = n - 1
+            controls["k"].max = n
 
     controls["filter"].observe(on_filter, names="value")
     controls["graph"].observe(on_graph, names="value")

@@ -50,15 +50,15 @@ def test_heat_time_enabled_only_for_the_heat_kernel():
 
 def test_graph_change_resizes_the_eigenvector_slider():
     ex = widgets.graph_spectrum_explorer(graph="ring 40")
-    assert ex.controls["k"].max == 39
+    assert ex.controls["k"].max == 40 and ex.controls["k"].min == 1
     ex.controls["graph"].value = "grid 8 × 8"
-    assert ex.controls["k"].max == 63
+    assert ex.controls["k"].max == 64
 
 
 def test_explorer_on_a_graph_passed_in():
     A = graphs.adjacency_matrix(nx.barbell_graph(6, 2))
-    ex = widgets.graph_spectrum_explorer(A, k=1)
-    assert ex.state["graph"] == "your graph" and ex.controls["k"].max == A.shape[0] - 1
+    ex = widgets.graph_spectrum_explorer(A, k=2)
+    assert ex.state["graph"] == "your graph" and ex.controls["k"].max == A.shape[0]
     before = ex.png
     ex.controls["k"].value = 3
     assert ex.png != before
@@ -68,6 +68,8 @@ def test_explorer_on_a_graph_passed_in():
         widgets.graph_spectrum_explorer(A, signal=np.ones(3))
     with pytest.raises(ValueError, match="graph must be one of"):
         widgets.graph_spectrum_explorer(graph="petersen")
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        widgets.graph_spectrum_explorer(k=0)
 
 
 def test_chapter5_figures_have_labels():
