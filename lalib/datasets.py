@@ -759,11 +759,12 @@ def load_planetoid(name="cora", root=None, download=False, *, normalize_features
 
     Examples
     --------
+    >>> import tempfile
     >>> try:
-    ...     g = load_planetoid("cora")          # reads the cache only; never downloads by itself
+    ...     g = load_planetoid("cora", root=tempfile.mkdtemp())   # an empty cache: nothing to read
     ... except FileNotFoundError as err:
-    ...     print("not downloaded yet")         # doctest: +ELLIPSIS
-    not downloaded yet...
+    ...     print("not downloaded yet")                          # and nothing was downloaded
+    not downloaded yet
     """
     from pathlib import Path
 

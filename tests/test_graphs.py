@@ -678,6 +678,27 @@ def test_bad_gat_input_is_refused(rng):
         graphs.gat_backward(np.ones((12, 2)), p, cache)
 
 
+def test_bad_input_to_the_remaining_functions():
+    with pytest.raises(ValueError, match="L must be symmetric"):
+        graphs.estimate_lmax(np.triu(np.ones((3, 3))))
+    with pytest.raises(TypeError, match="rng must be"):
+        graphs.estimate_lmax(np.eye(3), rng=1)
+    with pytest.raises(ValueError, match="d_in must be a positive"):
+        graphs.gat_init(0, 3)
+    with pytest.raises(TypeError, match="params must be a dict from gat_init"):
+        graphs.gat_layer(np.eye(3), np.ones((3, 2)), {"a_src": 1})
+    with pytest.raises(ValueError, match="A must be symmetric"):
+        graphs.oversmoothing_distance(np.triu(np.ones((3, 3)), 1), np.ones(3))
+    with pytest.raises(ValueError, match="A must be symmetric"):
+        graphs.incidence_matrix(np.triu(np.ones((3, 3)), 1))
+    with pytest.raises(ValueError, match="lam must be 1-D"):
+        graphs.filter_response("heat", np.ones((2, 2)))
+    with pytest.raises(ValueError, match="lmax must be > 0"):
+        graphs.chebyshev_coefficients(np.exp, 3, 0.0)
+    with pytest.raises(ValueError, match="must not be empty"):
+        graphs.renormalized_adjacency(np.zeros((0, 0)))
+
+
 def test_bad_dataset_input_is_refused():
     with pytest.raises(ValueError, match="n_classes must be at least 2"):
         datasets.sbm_graph(10, 1)
