@@ -2,7 +2,7 @@
 
 One epoch = forward + backward + Adam update of Kipf & Welling's two-layer GCN
 (hidden 16, dropout 0.5, weight decay 5e-4 on W1) with ``graphs.gcn_loss_and_grads``
-and ``mlp.Adam``, on a stochastic block model graph (``datasets.sbm_graph``):
+(``symmetric=True``, as ``train_gcn`` calls it) and ``mlp.Adam``, on a stochastic block model graph (``datasets.sbm_graph``):
 
 * at 10⁵ nodes and 10⁶ edges — target: under 1 s;
 * at 10⁴ … 10⁶ edges (average degree 20, so n = |E| / 10) — the log–log slope of
@@ -62,7 +62,7 @@ def lalib_epoch(g, A_hat, train, dtype):
 
     def run():
         _, grads = graphs.gcn_loss_and_grads(params, A_hat, g.X, g.y, train, weight_decay=5e-4, dropout=0.5,
-                                             rng=rng)
+                                             rng=rng, symmetric=True)
         opt.step(params, grads)
     return run
 

@@ -238,12 +238,27 @@ def test_gcn_gradients_match_finite_differences(sizes, sparse_x, rng):
         params[k] = params[k] + 0.1 * rng.standard_normal(params[k].shape)  # non-zero biases
     train = np.array([0, 2, 3, 7, 11])
     loss, grads = graphs.gcn_loss_and_grads(params, A_hat, X, y, train, weight_decay=0.01)
+    _, grads_sym = graphs.gcn_loss_and_grads(params, A_hat, X, y, train, weight_decay=0.01, symmetric=True)
+    for k in grads:  # Â is symmetric: multiplying by Â or by Âᵀ in the backward pass is the same
+        np.testing.assert_allclose(grads_sym[k], grads[k], rtol=1e-12, atol=1e-14)
     for k in params:
         def f(v, k=k):
             p = dict(params)
             p[k] = v
             return graphs.gcn_loss_and_grads(p, A_hat, X, y, train, weight_decay=0.01)[0]
         assert rel_err(grads[k], fd_grad(f, params[k])) < 1e-6, k
+
+
+def test_gcn_gradients_with_a_non_symmetric_propagation_matrix(rng):
+    A, X, y = small_problem(rng)
+    P = sp.csr_array(graphs.laplacian(A, "random_walk").toarray() + np.eye(12) * 0.5)  # row-normalized, not symmetric
+    params = graphs.gcn_init([5, 4, 3], rng=rng)
+    train = np.arange(12)
+    _, grads = graphs.gcn_loss_and_grads(params, P, X, y, train)
+    for k in ("W1", "W2"):
+        def f(v, k=k):
+            return graphs.gcn_loss_and_grads({**params, k: v}, P, X, y, train)[0]
+        assert rel_err(grads[k], fd_grad(f, params[k])) < 1e-6
 
 
 def test_gcn_gradients_with_dropout_match_finite_differences(rng):
