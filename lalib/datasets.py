@@ -1,7 +1,10 @@
 """Small offline data sets for the chapters, all generated from a seeded ``rng``.
 
-Nothing here downloads anything: every data set is made on the spot from a
-known latent structure, so that a chapter can measure what a method recovered.
+Nothing here downloads anything by itself: every data set is made on the spot
+from a known latent structure, so that a chapter can measure what a method
+recovered — or, for Zachary's karate club, read from networkx, which ships it.
+The one exception is opt-in: ``load_planetoid(..., download=True)`` fetches
+Cora, Citeseer or Pubmed and checks every file's SHA-256 before reading it.
 """
 
 from __future__ import annotations

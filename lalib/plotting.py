@@ -1047,7 +1047,7 @@ def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, re
     tw.set_ylabel(r"response $g(\lambda)$", color="tab:green")
     h1, l1 = a_spec.get_legend_handles_labels()
     h2, l2 = tw.get_legend_handles_labels()
-    a_spec.legend(h1 + h2, l1 + l2, fontsize=9, loc="upper left")
+    a_spec.legend(h1 + h2, l1 + l2, fontsize=9, loc="lower right")  # the ascending spectrum leaves it empty
     a_spec.grid(True, alpha=0.3)
     xh_noisy, xh_filt = U.T @ noisy, U.T @ filtered
     a_four.plot(idx, np.abs(xh_noisy), "-", color="0.5", lw=1, label="noisy")

@@ -666,7 +666,7 @@ def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club
         "cutoff": widgets.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.05, description="cutoff/λmax"),
         "t": widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1.5, step=0.05, description="heat t",
                                     disabled=True),
-        "noise": widgets.FloatSlider(value=0.6, min=0.0, max=2.0, step=0.1, description="noise"),
+        "noise": widgets.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1, description="noise"),
     }
     explorer = Explorer(controls, draw, columns=4)
 
