@@ -970,7 +970,7 @@ def graph_signals_figure(A, pos, signals, *, width=3.6, height=3.2, cmap="coolwa
     axes = np.atleast_1d(axes)
     vals = [np.asarray(v, dtype=float) for v in signals.values()]
     vmax = max(float(np.abs(v).max()) for v in vals) if share_scale else None
-    for ax, (title, v) in zip(axes, signals.items()):
+    for ax, title, v in zip(axes, signals, vals):
         vm = vmax if share_scale else float(np.abs(v).max())
         sc = draw_graph(ax, A, pos, v, cmap=cmap, vmin=-vm if v.min() < 0 or share_scale else 0, vmax=vm,
                         title=title, node_size=node_size)
