@@ -666,7 +666,8 @@ def _dropout(H, p, rng):
         out = H.copy()
         out.data = out.data * keep / (1 - p)
         return out, keep
-    mask = (rng.random(H.shape) >= p) / (1 - p)
+    # The mask in H's own dtype: a float64 mask would silently turn float32 features into float64.
+    mask = (rng.random(H.shape) >= p).astype(H.dtype) / H.dtype.type(1 - p)
     return H * mask, mask
 
 

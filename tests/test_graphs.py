@@ -291,8 +291,13 @@ def test_gcn_forward_matches_dense_formula(rng):
 def test_gcn_float32_preserved(rng):
     A, X, y = small_problem(rng)
     p = graphs.gcn_init([5, 4, 3], rng=rng, dtype=np.float32)
-    Z = graphs.gcn_forward(p, graphs.renormalized_adjacency(A).astype(np.float32), X.astype(np.float32))
+    A32 = graphs.renormalized_adjacency(A).astype(np.float32)
+    Z = graphs.gcn_forward(p, A32, X.astype(np.float32))
     assert Z.dtype == np.float32
+    Z = graphs.gcn_forward(p, A32, X.astype(np.float32), dropout=0.5, rng=rng)   # dropout keeps float32 too
+    assert Z.dtype == np.float32
+    _, grads = graphs.gcn_loss_and_grads(p, A32, X.astype(np.float32), y, [0, 1], dropout=0.5, rng=rng)
+    assert all(g.dtype == np.float32 for g in grads.values())
 
 
 def test_train_gcn_on_sbm_reaches_stated_accuracy():
