@@ -16,11 +16,13 @@ of this module cuts that cost with linear algebra:
 * :func:`chunked_attention` — *exact* attention over blocks of keys with the
   online-softmax recurrence (running max, running sum): memory ``O(n · chunk)``;
 * :func:`linear_attention` — a kernel feature map and the associativity
-  ``(φ(Q) φ(K)^T) V = φ(Q) (φ(K)^T V)``: time and memory ``O(n)``;
+  ``(φ(Q) φ(K)^T) V = φ(Q) (φ(K)^T V)``: time ``O(n D d_v)`` and memory ``O(n)``;
 * :func:`performer_attention` — positive random features that estimate the
   softmax kernel itself;
 * :func:`linformer_attention` — project keys and values along the sequence
-  axis to ``k`` rows: the attention matrix is numerically low-rank.
+  axis to ``k`` rows, inside the softmax: time ``O(n k d)``; it relies on the
+  attention matrix being numerically low-rank, which diffuse attention is and
+  sharp attention is not.
 
 Conventions used by every function here
 ---------------------------------------
@@ -30,8 +32,8 @@ Conventions used by every function here
 * Masks: a **boolean** mask ``(n, m)`` is ``True`` where query ``i`` *may*
   attend to key ``j``; a **float** mask is *added* to the scores (``0`` to keep,
   ``-inf`` or a large negative number to suppress). A query whose row is fully
-  masked has no keys to average over; its weights are a row of zeros and its
-  output is a row of zeros — never NaN.
+  masked has no keys to average over; its weights are a row of zeros (the rule
+  of :func:`lalib.mlp.softmax`) and its output is a row of zeros — never NaN.
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ from ._validate import (
     check_positive_float,
     check_positive_int,
     check_rng,
+    check_finite_loss,
     check_shape,
 )
+from .mlp import Adam, _check_scores, _log_softmax, _softmax_inplace, softmax  # softmax: the one stable softmax, re-exported
 
 __all__ = [
     "softmax",
@@ -81,97 +85,12 @@ __all__ = [
 
 # ---------------------------------------------------------------------------
 # softmax and masks
+#
+# ``softmax`` is :func:`lalib.mlp.softmax`, re-exported: one stable softmax for the
+# package, with the masked-row rule (an all -inf row gives zero weights, never NaN)
+# documented there. Attention uses its in-place, cache-blocked core ``_softmax_inplace``
+# on the n × m score matrix, so no second n × m array is made.
 # ---------------------------------------------------------------------------
-
-def _check_scores(x, name: str) -> np.ndarray:
-    """Scores may hold -inf (masked entries) but never NaN or +inf."""
-    arr = as_float_array(x, name, finite=False, allow_empty=True)
-    if np.isnan(arr).any() or np.isposinf(arr).any():
-        raise ValueError(f"{name} must not contain NaN or +inf (-inf marks a masked entry); "
-                         f"got {int(np.isnan(arr).sum())} NaN and {int(np.isposinf(arr).sum())} +inf")
-    return arr
-
-
-def _softmax_inplace(S: np.ndarray, axis: int = -1, normalize: bool = True) -> np.ndarray:
-    """Overwrite ``S`` with exp(S - max); return the row sums. Divides if ``normalize``.
-
-    Subtracting the row maximum is what makes softmax stable: the largest
-    exponent becomes exp(0) = 1, nothing overflows, and the result is the same
-    because softmax(x + c) = softmax(x). A row of only -inf has max -inf;
-    we shift it by 0 instead, so its exponentials are all 0 and its sum is 0.
-    """
-    if axis in (-1, S.ndim - 1) and S.flags.c_contiguous and S.shape[-1] > 0:
-        # Same arithmetic, a few rows at a time: the four passes (max, subtract, exp, sum) then run
-        # over a block that stays in the CPU cache instead of streaming the whole n × m matrix four times.
-        rows = S.reshape(-1, S.shape[-1])
-        total = np.empty(rows.shape[0], dtype=S.dtype)
-        step = max(1, 32768 // rows.shape[1])  # about 256 KiB of float64 per block
-        for i in range(0, rows.shape[0], step):
-            total[i:i + step] = _softmax_block(rows[i:i + step], normalize)
-        return total.reshape(S.shape[:-1] + (1,))
-    m = S.max(axis=axis, keepdims=True)
-    m[~np.isfinite(m)] = 0.0
-    S -= m
-    np.exp(S, out=S)
-    total = S.sum(axis=axis, keepdims=True)
-    if normalize:
-        # Fully masked rows have total 0: divide by 1 instead, leaving zeros.
-        S /= np.where(total > 0, total, 1.0)
-    return total
-
-
-def _softmax_block(B: np.ndarray, normalize: bool) -> np.ndarray:
-    """Stable softmax of the rows of a 2-D block, in place; returns the row sums."""
-    m = B.max(axis=1, keepdims=True)
-    m[~np.isfinite(m)] = 0.0  # a fully masked (all -inf) row: shift by 0, its exponentials are all 0
-    B -= m
-    np.exp(B, out=B)
-    total = B.sum(axis=1)
-    if normalize:
-        B /= np.where(total > 0, total, 1.0)[:, None]  # fully masked rows stay zero, never 0/0
-    return total
-
-
-def softmax(x, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax along ``axis``.
-
-    .. math:: \\operatorname{softmax}(x)_i = \\frac{e^{x_i - \\max_j x_j}}{\\sum_k e^{x_k - \\max_j x_j}}
-
-    Subtracting the maximum changes nothing mathematically (softmax is
-    invariant to adding a constant) but keeps every exponent ``<= 0``, so
-    ``exp`` never overflows. Entries equal to ``-inf`` get probability 0; a
-    slice that is entirely ``-inf`` (a fully masked row) becomes all zeros,
-    not NaN.
-
-    Parameters
-    ----------
-    x : array_like, any shape
-        Scores; may contain ``-inf``, not NaN or ``+inf``.
-    axis : int
-        The axis that sums to one.
-
-    Returns
-    -------
-    p : ndarray, same shape and float dtype as ``x``
-
-    Examples
-    --------
-    >>> softmax([1000.0, 1000.0])  # a naive exp would overflow
-    array([0.5, 0.5])
-
-    Chapter 3.
-    """
-    arr = _check_scores(x, "x")
-    if arr.ndim == 0:
-        raise ValueError("x must have at least one dimension; got a scalar")
-    if not -arr.ndim <= axis < arr.ndim:
-        raise ValueError(f"axis must lie in [{-arr.ndim}, {arr.ndim - 1}] for x of shape {arr.shape}; got {axis}")
-    if arr.shape[axis] == 0:
-        raise ValueError(f"x must not be empty along axis {axis}; got shape {arr.shape}")
-    S = arr.copy()
-    _softmax_inplace(S, axis=axis)
-    return S
-
 
 def softmax_backward(p, grad_p, axis: int = -1) -> np.ndarray:
     """Gradient through a softmax: apply its Jacobian ``diag(p) - p pᵀ`` to ``grad_p``.
@@ -413,6 +332,11 @@ def attention_backward(dout, Q, K, V, mask=None):
     mask = _check_mask(mask, Q.shape[-2], K.shape[-2], Q.shape[:-2])
     A = _masked_scores(Q, K, mask)
     _softmax_inplace(A)
+    return _attention_backward(dout, Q, K, V, A)
+
+
+def _attention_backward(dout, Q, K, V, A):
+    """The backward products, given the attention weights ``A`` of the forward pass."""
     KT = lambda M: np.swapaxes(M, -1, -2)  # noqa: E731  (transpose of the last two axes)
     dV = KT(A) @ dout
     dA = dout @ KT(V)
@@ -986,10 +910,27 @@ def performer_attention(Q, K, V, n_features: int, rng=None, orthogonal: bool = T
 def linformer_projection(k: int, n: int, kind: str = "gaussian", rng=None) -> np.ndarray:
     """A ``(k, n)`` matrix that compresses a sequence of ``n`` rows to ``k`` rows.
 
-    ``"gaussian"``: entries ``N(0, 1/k)`` — a Johnson–Lindenstrauss random
-    projection, the one in Linformer's argument that ``A V ≈ A Eᵀ F V``.
+    ``"gaussian"``: entries ``N(0, 1/k)``, so ``E[RᵀR] = I`` — a
+    Johnson–Lindenstrauss random projection ``R``. Linformer's Theorem 1 uses
+    it *after* the softmax: ``P V ≈ P Rᵀ (R V)`` with ``P`` the exact attention
+    matrix, an error falling like ``1/√k`` whatever the rank of ``P`` (it still
+    needs all of ``P``). :func:`linformer_attention` uses such a matrix
+    differently, *inside* the softmax on the keys, ``softmax(Q (EK)ᵀ/√d_k) (FV)``
+    — the Linformer layer, whose ``E, F`` are learned in a trained model; a
+    random one there is untrained.
     ``"pool"``: row ``t`` averages the ``t``-th of ``k`` contiguous segments
     of the sequence (no randomness; with ``k = n`` it is the identity).
+
+    Parameters
+    ----------
+    k : int, 1 <= k <= n
+    n : int
+    kind : "gaussian" or "pool"
+    rng : numpy.random.Generator, optional (for ``"gaussian"``)
+
+    Returns
+    -------
+    E : (k, n)
 
     Examples
     --------
@@ -1018,12 +959,16 @@ def linformer_attention(Q, K, V, k: int, rng=None, projection: str = "gaussian",
         \\operatorname{out} = \\operatorname{softmax}\\!\\Big(\\frac{Q (E K)^T}{\\sqrt{d_k}}\\Big)\\,(F V),
         \\qquad E, F \\in \\mathbb R^{k \\times n}
 
-    The score matrix is ``n × k`` instead of ``n × n``: time and memory
-    ``O(n k)``, linear in ``n`` for fixed ``k``. The justification is linear
-    algebra: the attention matrix is numerically low-rank, so little is lost
-    by letting every query see only ``k`` mixtures of the keys. In a trained
-    Linformer ``E`` and ``F`` are learned; here they are fixed, either random
-    (``projection="gaussian"``, Johnson–Lindenstrauss, drawn from ``rng``) or
+    The score matrix is ``n × k`` instead of ``n × n``: time ``O(n k d)``
+    (with ``d = max(d_k, d_v)``, plus ``O(n k d)`` for the compressions ``EK``
+    and ``FV``) and memory ``O(n k)``, linear in ``n`` for fixed ``k``. The
+    justification is linear algebra: the attention matrix is often numerically
+    low-rank, so little is lost by letting every query see only ``k`` mixtures
+    of the keys. The projection acts *inside* the softmax, on the keys (the
+    Linformer layer); in a trained Linformer ``E`` and ``F`` are learned. Here
+    they are fixed: random (``projection="gaussian"``, ``N(0, 1/k)`` entries
+    drawn from ``rng`` — an untrained layer, not the after-the-softmax
+    projection of Linformer's Theorem 1, see :func:`linformer_projection`),
     segment means (``projection="pool"``), or given as ``E`` and ``F``.
 
     Parameters
@@ -1148,16 +1093,23 @@ def attention_model_forward(params, tokens, return_cache: bool = False):
 
     Chapter 3.
     """
+    p, tokens = _check_model(params, tokens)
+    return _model_forward(p, tokens, return_cache)
+
+
+def _model_forward(p, tokens, return_cache=False):
+    """The forward pass on checked parameters; NaN in the weights propagates instead of raising."""
     from .embeddings import positional_encoding
 
-    p, tokens = _check_model(params, tokens)
     n, d = tokens.shape[1], p["W_E"].shape[1]
     X = p["W_E"][tokens] + positional_encoding(n, d)
     Q, K, V = X @ p["W_Q"], X @ p["W_K"], X @ p["W_V"]
-    H, A = scaled_dot_product_attention(Q, K, V, return_weights=True)
+    A = _masked_scores(Q, K, None)
+    _softmax_inplace(A)
+    H = A @ V
     logits = H @ p["W_out"] + p["b_out"]
     if return_cache:
-        return logits, A, dict(tokens=tokens, X=X, Q=Q, K=K, V=V, H=H)
+        return logits, A, dict(tokens=tokens, X=X, Q=Q, K=K, V=V, H=H, A=A)
     return logits, A
 
 
@@ -1191,18 +1143,24 @@ def attention_model_gradients(params, tokens, targets):
     V = p["W_E"].shape[0]
     targets = as_int_array(targets, "targets", ndim=2, low=0, high=V)
     check_shape(targets, "targets", tokens.shape, "one target per token")
-    logits, _, c = attention_model_forward(p, tokens, return_cache=True)
+    return _model_gradients(p, tokens, targets)
+
+
+def _model_gradients(p, tokens, targets):
+    """Loss and gradients on checked inputs; a diverged model gives a NaN/inf loss instead of raising."""
+    V = p["W_E"].shape[0]
+    logits, _, c = _model_forward(p, tokens, return_cache=True)
     N = targets.size
-    P = softmax(logits)
-    picked = np.take_along_axis(P, targets[..., None], axis=-1)
-    loss = float(-np.mean(np.log(np.maximum(picked, 1e-300))))
-    dlogits = P
-    np.put_along_axis(dlogits, targets[..., None], picked - 1.0, axis=-1)
+    logP = _log_softmax(logits)
+    loss = float(-np.mean(np.take_along_axis(logP, targets[..., None], axis=-1)))
+    dlogits = np.exp(logP)  # softmax(logits)
+    np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], -1) - 1.0,
+                      axis=-1)
     dlogits /= N
     d = p["W_E"].shape[1]
     grads = {"W_out": c["H"].reshape(-1, d).T @ dlogits.reshape(-1, V), "b_out": dlogits.reshape(-1, V).sum(0)}
     dH = dlogits @ p["W_out"].T
-    dQ, dK, dV = attention_backward(dH, c["Q"], c["K"], c["V"])
+    dQ, dK, dV = _attention_backward(dH, c["Q"], c["K"], c["V"], c["A"])
     X2 = c["X"].reshape(-1, d)
     grads["W_Q"] = X2.T @ dQ.reshape(-1, d)
     grads["W_K"] = X2.T @ dK.reshape(-1, d)
@@ -1236,7 +1194,10 @@ def train_attention_model(tokens, targets, vocab_size: int, d_model: int = 32, s
 
     Each step draws ``batch_size`` sequences with ``rng``, computes
     :func:`attention_model_gradients` and calls ``optimizer.step(params,
-    grads)`` (default :class:`lalib.mlp.Adam` with ``lr = 0.01``).
+    grads)`` (default :class:`lalib.mlp.Adam` with ``lr = 0.01``). If the loss
+    of a step is NaN or infinite (a learning rate too large makes the weights
+    blow up), training stops at once with :class:`lalib._validate.DivergedError`
+    naming the step, instead of running on with NaN.
 
     Parameters
     ----------
@@ -1262,9 +1223,6 @@ def train_attention_model(tokens, targets, vocab_size: int, d_model: int = 32, s
 
     Chapter 3.
     """
-
-    from .mlp import Adam
-
     vocab_size = check_positive_int(vocab_size, "vocab_size")
     tokens = as_int_array(tokens, "tokens", ndim=2, low=0, high=vocab_size)
     targets = as_int_array(targets, "targets", ndim=2, low=0, high=vocab_size)
@@ -1275,10 +1233,15 @@ def train_attention_model(tokens, targets, vocab_size: int, d_model: int = 32, s
     params = attention_model_init(vocab_size, d_model, rng=rng)
     optimizer = Adam(lr=0.01) if optimizer is None else optimizer
     history = {"loss": [], "accuracy": []}
-    for _ in progress_bar(range(steps), desc="training", show=progress):
+    for step in progress_bar(range(steps), desc="training", show=progress):
         batch = rng.integers(0, len(tokens), size=batch_size)
-        loss, grads = attention_model_gradients(params, tokens[batch], targets[batch])
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging model shows up in the loss, checked next
+            loss, grads = _model_gradients(params, tokens[batch], targets[batch])
+        check_finite_loss(loss, step, "train_attention_model (epoch = minibatch step)",
+                          "the parameters blew up: lower the optimizer's learning rate")
         optimizer.step(params, grads)
         history["loss"].append(loss)
-        history["accuracy"].append(attention_model_accuracy(params, tokens[batch], targets[batch]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits, _ = _model_forward(params, tokens[batch])
+        history["accuracy"].append(float(np.mean(logits.argmax(axis=-1) == targets[batch])))
     return params, history

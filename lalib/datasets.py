@@ -156,6 +156,8 @@ class Corpus:
         attribute → the cue words that appear near words carrying it.
     analogies : list of (a, b, c, d, group)
         Every question ``a : b :: c : d`` true by construction.
+    function_words : tuple of str
+        The function words (*the, of, and*, …) that fill sentences regardless of content.
     """
 
     tokens: list
@@ -165,6 +167,7 @@ class Corpus:
     group: dict
     cues: dict
     analogies: list
+    function_words: tuple = ()
 
     def sentences(self, n=5):
         """The first ``n`` sentences as strings."""
@@ -267,7 +270,7 @@ def synthetic_corpus(n_tokens: int = 100_000, rng=None, *, sentence_length: int 
     tokens = table[sent.ravel()[:n_tokens]].tolist()
     return Corpus(tokens=tokens, sentence_length=L, words=words,
                   attributes=dict(zip(words, attrs)), group=dict(zip(words, group)),
-                  cues=cues, analogies=_ch1_analogies(grids))
+                  cues=cues, analogies=_ch1_analogies(grids), function_words=tuple(_CH1_FUNCTION_WORDS))
 
 
 # --- chapter 2: MLPs and backpropagation ---

@@ -37,6 +37,7 @@ from ._validate import (
     as_int_array,
     as_sparse_or_dense,
     check_positive_float,
+    check_finite_loss,
     check_positive_int,
     check_rng,
     check_shape,
@@ -676,8 +677,8 @@ def ppmi(C, alpha: float = 1.0, shift: float = 0.0):
 
     with ``T = Σ C``, ``r_i = Σ_j C_ij``, ``c_j = Σ_i C_ij``. With ``alpha < 1``
     the context probability ``c_j / T`` becomes ``c_j^α / Σ c^α`` (context
-    distribution smoothing, Levy et al. 2015); ``shift = log k`` gives the
-    shifted PPMI that skip-gram with k negatives approximates.
+    distribution smoothing, Levy et al. 2015); ``shift = log K`` gives the
+    shifted PPMI that skip-gram with K negatives approximates.
 
     Entries with ``C_ij = 0`` (PMI = −∞) are 0. A sparse ``C`` gives a sparse
     result with the same pattern or fewer entries — never densified; a dense
@@ -893,11 +894,11 @@ def skipgram_loss_grad(params, centers, contexts, negatives):
     .. math::
 
         L = -\\sum_b \\Big[\\log \\sigma(w_{i_b}^T c_{j_b})
-              + \\sum_{k=1}^K \\log \\sigma(-w_{i_b}^T c_{n_{bk}})\\Big]
+              + \\sum_{m=1}^K \\log \\sigma(-w_{i_b}^T c_{n_{bm}})\\Big]
 
     with ``w_i`` row i of ``W`` (word vectors) and ``c_j`` row j of ``C``
     (context vectors). With ``s = wᵀc``: ``∂L/∂s_pos = σ(s) − 1`` and
-    ``∂L/∂s_neg = σ(s)``, so ``∂L/∂w = (σ(s_pos) − 1) c + Σ_k σ(s_k) c_{n_k}``, etc.
+    ``∂L/∂s_neg = σ(s)``, so ``∂L/∂w = (σ(s_pos) − 1) c + Σ_m σ(s_m) c_{n_m}``, etc.
     ``log σ`` is computed as ``−logaddexp(0, −s)``: no overflow.
 
     Parameters
@@ -950,9 +951,11 @@ def train_skipgram(ids, vocab_size: int, dim: int = 50, window: int = 2, negativ
     step ``lr / sqrt(Σ past g²)``): word frequencies span orders of magnitude, and a
     plain SGD step that suits rare rows diverges on frequent ones.
 
-    At the optimum (large enough ``dim``), Levy & Goldberg (2014) show
-    ``w_i · c_j = PMI_ij − log k`` with the context probabilities smoothed by
-    ``alpha``: SGNS implicitly factorizes the shifted PMI matrix.
+    At the optimum, Levy & Goldberg (2014) show ``w_i · c_j = PMI_ij − log K``
+    (K = ``negatives``, context probabilities smoothed by ``alpha``) — reachable
+    for every pair only when ``dim`` reaches the rank of that matrix. With
+    ``dim < V`` SGNS is a weighted rank-``dim`` fit of the shifted PMI matrix,
+    weighted toward frequent pairs (chapter 1, §8).
 
     Parameters
     ----------
@@ -973,6 +976,12 @@ def train_skipgram(ids, vocab_size: int, dim: int = 50, window: int = 2, negativ
     -------
     params : dict with ``W`` (V, d) word vectors and ``C`` (V, d) context vectors
     history : dict with ``loss`` (mean loss per pair, one value per 1% of training)
+
+    Raises
+    ------
+    DivergedError
+        (from ``lalib._validate``) as soon as a minibatch's loss is NaN or ±inf,
+        naming the epoch and the batch — never a run of NaN epochs.
 
     Examples
     --------
@@ -1017,20 +1026,26 @@ def train_skipgram(ids, vocab_size: int, dim: int = 50, window: int = 2, negativ
     history = {"loss": []}
     bar = progress_bar(total=total, desc="skip-gram", show=progress)
     step, run_loss, run_pairs = 0, 0.0, 0
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
         order = rng.permutation(P)
         for b in range(n_batches):
             sel = order[b * batch_size:(b + 1) * batch_size]
             ci, co = centers[sel], contexts[sel]
             neg = np.searchsorted(noise_cdf, rng.random((sel.size, K)))  # inverse-CDF sampling
-            loss, gw, gc, gn = _sgns_batch(W, Cm, ci, co, neg)
-            dW = _scatter_rows(ci, gw, vocab_size)
-            dC = _scatter_rows(np.concatenate([co, neg.ravel()]),
-                               np.concatenate([gc, gn.reshape(-1, dim)]), vocab_size)
-            GW += dW * dW
-            GC += dC * dC
-            W -= lr * dW / (np.sqrt(GW) + 1e-8)
-            Cm -= lr * dC / (np.sqrt(GC) + 1e-8)
+            # Once a step has blown the vectors up, scores and squared gradients overflow to inf
+            # (and inf − inf gives NaN): let that happen quietly, and stop at the first batch
+            # whose loss is not finite, naming its epoch, instead of training on with NaN.
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, gw, gc, gn = _sgns_batch(W, Cm, ci, co, neg)
+                check_finite_loss(loss, epoch, f"train_skipgram (batch {b + 1} of {n_batches})",
+                                  hint=f"lr = {lr:g} is too large for these data; lower it")
+                dW = _scatter_rows(ci, gw, vocab_size)
+                dC = _scatter_rows(np.concatenate([co, neg.ravel()]),
+                                   np.concatenate([gc, gn.reshape(-1, dim)]), vocab_size)
+                GW += dW * dW
+                GC += dC * dC
+                W -= lr * dW / (np.sqrt(GW) + 1e-8)
+                Cm -= lr * dC / (np.sqrt(GC) + 1e-8)
             run_loss += loss
             run_pairs += sel.size
             step += 1

@@ -189,48 +189,112 @@ def check_modified_gram_schmidt(mgs):
                        compare=compare)
 
 
+def _graded_matrix(rng, m, n, cond):
+    """``A = U diag(s) V^T`` with singular values from 1 down to ``1/cond``; returns ``(A, U)``."""
+    U = np.linalg.qr(rng.standard_normal((m, n)))[0]
+    V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    return (U * np.geomspace(1.0, 1.0 / cond, n)) @ V.T, U
+
+
 def check_projection(project):
-    """Check ``project(A, b)``, the orthogonal projection of ``b`` onto the columns of ``A`` (chapter 0).
+    r"""Check ``project(A, b)``, the orthogonal projection of ``b`` onto the columns of ``A`` (chapter 0).
+
+    The answer must be within a relative error of ``1e-6``. The last hidden
+    case has :math:`\kappa(A) = 10^8`: the normal equations
+    ``A @ inv(A.T @ A) @ A.T @ b`` (or ``solve(A.T @ A, A.T @ b)``) square the
+    condition number to :math:`10^{16}` and miss by more than 10 % there, while
+    an orthonormal basis (QR, modified Gram–Schmidt, or the SVD inside
+    ``lstsq``) gets about ``1e-9``.
 
     Examples
     --------
     >>> check_projection(lambda A, b: A @ np.linalg.lstsq(A, b, rcond=None)[0]).passed
-    ✔ projection onto range(A): all 3 hidden cases pass.
+    ✔ projection onto range(A): all 4 hidden cases pass.
     True
     """
     rng = _ch0_rng()
     cases = []
-    for m, n in [(4, 1), (7, 3), (12, 5)]:
-        A, b = rng.standard_normal((m, n)), rng.standard_normal(m)
-        Q = np.linalg.qr(A)[0]
-        cases.append(((A, b), Q @ (Q.T @ b)))
+    for m, n, cond in [(4, 1, 1.0), (7, 3, 10.0), (12, 5, 1e3), (40, 6, 1e8)]:
+        A, U = _graded_matrix(rng, m, n, cond)
+        b = U @ rng.standard_normal(n) + rng.standard_normal(m)  # a part in range(A), a part outside
+        cases.append(((A, b), U @ (U.T @ b)))  # U is an exact orthonormal basis of range(A)
+
+    def compare(got, want):
+        ok, reason = _close(got, want, rtol=0.0, atol=1e300)  # shape, None and finiteness only
+        if not ok:
+            return ok, reason
+        err = float(np.linalg.norm(np.asarray(got, dtype=float) - want) / np.linalg.norm(want))
+        if err > 1e-6:
+            return False, (f"relative error {err:.1e} > 1e-6 (the hidden matrices have kappa(A) up to 1e8: "
+                           "the normal equations A^T A x = A^T b square kappa and lose every digit there, "
+                           "classical Gram-Schmidt loses about kappa^2 eps)")
+        return True, ""
+
     return run_checker("projection onto range(A)", project, cases,
                        "orthonormalise the columns (Q, R = np.linalg.qr(A)) and return Q @ (Q.T @ b); "
-                       "no inverse needed", rtol=1e-8, atol=1e-10)
+                       "no inverse and no A.T @ A needed", compare=compare)
+
+
+def _products_only(W, budget):
+    """``W`` as a ``scipy.sparse.linalg.LinearOperator`` that offers ``W @ x`` and ``W.T @ y`` only,
+    and refuses more than ``budget`` products (so ``W`` cannot be rebuilt column by column)."""
+    from scipy.sparse.linalg import LinearOperator
+
+    count = [0]
+
+    def counted(f):
+        def apply(x):
+            count[0] += 1
+            if count[0] > budget:
+                raise RuntimeError(f"more than {budget} products with W or W.T; power iteration needs "
+                                   "a few dozen here (do not rebuild W from W @ e_j)")
+            return f(np.asarray(x, dtype=float).reshape(-1))
+        return apply
+
+    return LinearOperator(W.shape, matvec=counted(lambda x: W @ x), rmatvec=counted(lambda y: W.T @ y),
+                          dtype=float)
 
 
 def check_spectral_norm(spectral_norm):
     """Check ``spectral_norm(W)``, the largest singular value by power iteration on ``WᵀW`` (chapter 0).
 
+    Each hidden ``W`` is given only as an operator
+    (``scipy.sparse.linalg.LinearOperator``) offering the products ``W @ x``
+    and ``W.T @ y`` — as for a layer one can apply but not store — and at most
+    400 of them, fewer than the columns of the largest case: the matrix cannot
+    be rebuilt, so ``np.linalg.norm(W, 2)`` or an SVD of it is impossible. The
+    answer must be within a relative error of ``1e-6``.
+
     Examples
     --------
-    >>> check_spectral_norm(lambda W: np.linalg.norm(W, 2)).passed
+    >>> def spectral_norm(W, n_iter=100):
+    ...     x = np.ones(W.shape[1])
+    ...     for _ in range(n_iter):
+    ...         x = W.T @ (W @ x); x /= np.linalg.norm(x)
+    ...     return np.linalg.norm(W @ x)
+    >>> check_spectral_norm(spectral_norm).passed
     ✔ spectral norm by power iteration: all 3 hidden cases pass.
     True
     """
     rng = _ch0_rng()
     cases = []
-    for m, n in [(3, 3), (10, 6), (20, 30)]:
-        U = np.linalg.qr(rng.standard_normal((m, m)))[0]
-        V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    for m, n in [(3, 3), (30, 20), (600, 500)]:
         k = min(m, n)
         s = np.sort(rng.uniform(0.1, 1.0, k))[::-1]
         s[0] = 2.0  # a clear gap sigma_2 / sigma_1 <= 0.5: a few dozen steps suffice
-        W = (U[:, :k] * s) @ V[:, :k].T
-        cases.append(((W,), 2.0))
+        W = np.zeros((m, n))
+        W[:k, :k] = np.diag(s)
+        # two Householder reflections on each side: orthogonal, so the singular values stay s,
+        # at O(mn) cost instead of the QR of a large Gaussian matrix
+        for _ in range(2):
+            p, q = rng.standard_normal(m), rng.standard_normal(n)
+            p, q = p / np.linalg.norm(p), q / np.linalg.norm(q)
+            W -= 2.0 * np.outer(p, p @ W)
+            W -= 2.0 * np.outer(W @ q, q)
+        cases.append(((_products_only(W, budget=400),), 2.0))
     return run_checker("spectral norm by power iteration", spectral_norm, cases,
-                       "iterate x <- W.T @ (W @ x), normalise x each step; then sigma_1 = ||W @ x||",
-                       rtol=1e-6)
+                       "W offers only products: iterate x <- W.T @ (W @ x), normalise x each step; "
+                       "then sigma_1 = ||W @ x||", rtol=1e-6, atol=0.0)
 
 
 def check_conv1d_matrix(conv_matrix):
@@ -353,6 +417,29 @@ def check_rope(rope) -> CheckResult:
         rtol=1e-9, atol=1e-12,
     )
 
+
+
+def check_shifted_ppmi(shifted_ppmi) -> CheckResult:
+    """Exercise: ``shifted_ppmi(C, K)`` → ``max(PMI^(0.75)_ij − log K, 0)``, 0 where ``C_ij = 0``.
+
+    The matrix that skip-gram with K negatives approximates (Levy & Goldberg), with the context
+    probabilities smoothed by α = 0.75 as in the chapter: ``P(j) = c_j^0.75 / Σ c^0.75``.
+    """
+
+    rng = np.random.default_rng(105)
+    cases = []
+    for shape, K in [((4, 4), 1), ((5, 7), 5), ((8, 8), 2), ((6, 6), 15)]:
+        C = rng.integers(0, 9, shape).astype(float)
+        C[rng.random(shape) < 0.3] = 0.0
+        C[0, 0] += 1
+        cases.append(((C, K), embeddings.ppmi(C, alpha=0.75, shift=np.log(K))))
+    return run_checker(
+        "shifted PPMI",
+        lambda C, K: _ch1_dense(shifted_ppmi(C, K)),
+        cases,
+        "PMI_ij = log C_ij − log r_i − log P(j) with r = C.sum(1) and P(j) = c_j^0.75 / Σ c^0.75 "
+        "(c = C.sum(0)); subtract log K (not K) before clipping at 0, and leave 0 where C_ij = 0",
+    )
 
 # --- chapter 2: MLPs and backpropagation ---
 
@@ -549,6 +636,61 @@ def check_causal_linear_attention(candidate) -> CheckResult:
                        "phi(x) = np.where(x > 0, x + 1, np.exp(x)); walk i = 0..n-1 keeping S (d × d_v) and "
                        "z (d,): add the outer product phi(k_i) v_iᵀ to S and phi(k_i) to z, then "
                        "out_i = phi(q_i) @ S / (phi(q_i) @ z).", rtol=1e-9, atol=1e-12)
+
+
+def check_performer_relative_variance(relative_variance) -> CheckResult:
+    """Check ``relative_variance(q, k)``: Var[X] / E[X]² of one positive random feature sample (chapter 3).
+
+    One sample of the Performer estimator of ``e^{qᵀk}`` is
+    ``X = exp(wᵀq − ‖q‖²/2) · exp(wᵀk − ‖k‖²/2)`` with ``w ~ N(0, I)``. Its mean
+    is ``e^{qᵀk}`` and its relative variance ``Var[X] / E[X]² = e^{‖q + k‖²} − 1``.
+
+    Examples
+    --------
+    >>> r = check_performer_relative_variance(lambda q, k: np.expm1(np.sum((q + k) ** 2)))
+    ✔ relative variance of a positive random feature: all 4 hidden cases pass.
+    """
+    rng = np.random.default_rng(306)
+    cases = []
+    for d, scale in [(2, 0.5), (4, 0.4), (8, 0.3), (16, 0.2)]:
+        q, k = rng.normal(size=(2, d)) * scale
+        k = k + 0.5 * q  # correlated, so that ‖q + k‖² differs clearly from ‖q‖² + ‖k‖²
+        cases.append(((q, k), float(np.expm1(np.sum((q + k) ** 2)))))
+    hint = ("E[e^{wᵀx}] = e^{‖x‖²/2} for w ~ N(0, I). So E[X] = e^{qᵀk}, and X² = exp(wᵀ(2q + 2k) − ‖q‖² − ‖k‖²) "
+            "gives E[X²] = e^{2‖q+k‖² − ‖q‖² − ‖k‖²}; the relative variance is E[X²]/E[X]² − 1 = e^{‖q+k‖²} − 1 "
+            "(it depends on q + k, not on q alone).")
+    return run_checker("relative variance of a positive random feature", relative_variance, cases, hint,
+                       rtol=1e-9, atol=1e-12)
+
+
+def check_batched_multi_head_attention(candidate) -> CheckResult:
+    """Check ``mha(X, params, h)``: causal multi-head self-attention as one batched product (chapter 3).
+
+    The reference is :func:`lalib.attention.multi_head_attention` with a causal
+    mask: ``Q = X W_Q`` reshaped ``(n, d) → (n, h, d_h) → (h, n, d_h)`` (and the
+    same for ``K``, ``V``), scores ``(h, n, n)`` scaled by ``1/√d_h``, the
+    causal mask, a row softmax, ``(h, n, d_h)`` outputs merged back to
+    ``(n, d)`` and multiplied by ``W_O``.
+
+    Examples
+    --------
+    >>> from lalib.attention import causal_mask, multi_head_attention
+    >>> r = check_batched_multi_head_attention(
+    ...     lambda X, p, h: multi_head_attention(X, p, h, mask=causal_mask(X.shape[0])))
+    ✔ batched causal multi-head attention: all 3 hidden cases pass.
+    """
+    rng = np.random.default_rng(307)
+    cases = []
+    for n, d, h in [(5, 8, 2), (7, 12, 3), (3, 16, 4)]:
+        X = rng.normal(size=(n, d))
+        params = attention.mha_init(d, h, rng=rng)
+        params = {k: v * (2.0 if k in ("W_Q", "W_K") else 1.0) for k, v in params.items()}  # less uniform maps
+        cases.append(((X, params, h), attention.multi_head_attention(X, params, h, mask=attention.causal_mask(n))))
+    hint = ("reshape X @ W_Q from (n, d) to (n, h, d_h) and then transpose to (h, n, d_h) — a plain reshape to "
+            "(h, n, d_h) mixes tokens and heads; scores Qh @ Kh.transpose(0, 2, 1) / sqrt(d_h) (the head width, "
+            "not d); set the scores above the diagonal to -inf; softmax the rows; (A @ Vh) back to (n, h, d_h) "
+            "and reshape to (n, d); multiply by W_O.")
+    return run_checker("batched causal multi-head attention", candidate, cases, hint, rtol=1e-9, atol=1e-12)
 
 
 # --- chapter 5: graph neural networks ---

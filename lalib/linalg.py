@@ -26,11 +26,14 @@ where the kernel fits entirely inside the input (pad ``x`` yourself for "same").
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
 from ._validate import (
+    NotConvergedWarning,
     as_float_array,
     as_sparse_or_dense,
     check_choice,
@@ -466,7 +469,14 @@ def power_iteration(A, x0=None, *, n=None, max_iter=1000, tol=1e-10, rng=None):
     The iteration stops when the residual
     :math:`\|Ax_k - \lambda_k x_k\|_2 \le \mathrm{tol}\cdot|\lambda_k|`. If
     :math:`|\lambda_1| = |\lambda_2|` (e.g. :math:`\pm\lambda` or a complex
-    pair) it does not converge; ``history["converged"]`` says so.
+    pair) it cannot converge, and if :math:`|\lambda_2/\lambda_1|` is close to 1
+    it converges too slowly for ``max_iter``. Either way, when it stops at
+    ``max_iter`` above the tolerance it warns with
+    :class:`lalib._validate.NotConvergedWarning`, giving the number of steps,
+    the residual and the likely cause, with :math:`|\lambda_2/\lambda_1|`
+    estimated from the convergence history (the residual shrinks by about that
+    factor per step); ``history["converged"]`` is then False. With ``tol=0``
+    (run all steps, for a convergence study) it never warns.
 
     Chapter 0 (eigendecomposition and power iteration).
 
@@ -494,13 +504,28 @@ def power_iteration(A, x0=None, *, n=None, max_iter=1000, tol=1e-10, rng=None):
     history : dict
         ``"eigenvalue"`` : (k,) Rayleigh quotient at each step;
         ``"residual"`` : (k,) :math:`\|Ax_k - \lambda_k x_k\|_2` at each step;
-        ``"converged"`` : bool; ``"n_iter"`` : int, the number ``k`` of steps taken.
+        ``"converged"`` : bool; ``"n_iter"`` : int, the number ``k`` of steps taken;
+        ``"ratio_estimate"`` : float, :math:`|\lambda_2/\lambda_1|` estimated
+        from the geometric decay of the residual over the second half of the
+        history (NaN with fewer than 4 steps).
+
+    Warns
+    -----
+    NotConvergedWarning
+        When ``tol > 0`` and the residual is still above ``tol * |λ|`` after
+        ``max_iter`` steps.
 
     Examples
     --------
     >>> lam, v, hist = power_iteration(np.diag([3.0, 1.0]), x0=[1.0, 1.0])
     >>> round(lam, 8), hist["converged"]
     (3.0, True)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = power_iteration([[0.0, 1.0], [1.0, 0.0]], x0=[1.0, 0.5], max_iter=50)
+    >>> caught[0].category.__name__
+    'NotConvergedWarning'
     """
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_positive_float(tol, "tol", allow_zero=True)
@@ -541,13 +566,50 @@ def power_iteration(A, x0=None, *, n=None, max_iter=1000, tol=1e-10, rng=None):
     # A fixed sign makes the result reproducible: largest-magnitude entry positive.
     if x[np.argmax(np.abs(x))] < 0:
         x = -x
+    residuals = np.array(residuals)
+    ratio = _decay_rate(residuals)
     history = {
         "eigenvalue": np.array(eigenvalues),
-        "residual": np.array(residuals),
+        "residual": residuals,
         "converged": converged,
         "n_iter": len(eigenvalues),
+        "ratio_estimate": ratio,
     }
+    if not converged and tol > 0:
+        warnings.warn(_not_converged_message(len(residuals), residuals[-1], lam, tol, ratio),
+                      NotConvergedWarning, stacklevel=2)
     return lam, x, history
+
+
+def _decay_rate(residuals):
+    """Geometric decay factor per step of the residual, fitted over the second half of the history.
+
+    Power iteration's residual behaves like ``C |λ₂/λ₁|^k``, so the slope of
+    ``log(residual)`` against ``k`` estimates ``log|λ₂/λ₁|``. NaN when there are
+    fewer than 4 steps or a residual is exactly 0.
+    """
+    tail = residuals[len(residuals) // 2:]
+    if tail.size < 2 or np.any(tail <= 0):
+        return float("nan")
+    slope = np.polyfit(np.arange(tail.size), np.log(tail), 1)[0]
+    return float(np.exp(slope))
+
+
+def _not_converged_message(n_iter, residual, lam, tol, ratio):
+    """The warning text: where it stopped, how far off it is, and why it probably did not converge."""
+    head = (f"power_iteration did not converge in {n_iter} iterations: residual ||Ax - λx|| = {residual:.3g} "
+            f"> tol·|λ| = {tol * abs(lam):.3g} (λ ≈ {lam:.6g}). ")
+    if not np.isfinite(ratio):
+        return head + "Too few steps to estimate |λ2/λ1|; raise max_iter."
+    if ratio > 0.999:
+        return head + (f"The residual is not decreasing (estimated |λ2/λ1| ≈ {min(ratio, 1.0):.3f}): A probably has "
+                       "two dominant eigenvalues of equal magnitude (such as +λ and -λ, or a complex-conjugate "
+                       "pair), which power iteration cannot separate. Shift the matrix (A + σI) or use a "
+                       "Krylov method such as Lanczos / scipy.sparse.linalg.eigsh.")
+    steps = int(np.ceil(np.log(tol * abs(lam) / residual) / np.log(ratio))) if lam != 0 else -1
+    more = f" about {steps} more steps would reach tol," if steps > 0 else ""
+    return head + (f"The residual shrinks by a factor ≈ {ratio:.4f} per step, so the dominant ratio "
+                   f"|λ2/λ1| ≈ {ratio:.4f} is close to 1:{more} or shift the matrix / use Lanczos.")
 
 
 # ---------------------------------------------------------------------------

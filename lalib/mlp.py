@@ -190,70 +190,162 @@ _activation_doc(gelu_grad, "Derivative of GELU, ``σ'(z) = Φ(z) + z φ(z)`` wit
 
 # ---------------------------------------------------------------------------
 # Softmax and losses
+#
+# The one stable softmax and log-softmax of the package (chapter 3's attention
+# imports them from here). Masked entries: a score of -inf gets weight exactly 0,
+# and a slice that is entirely -inf (a fully masked row: a query with no key to
+# attend to) gets weights that are all 0 and log-weights that are all -inf —
+# never NaN. Mathematically that row is 0/0; zeros are the convention that lets
+# a padded batch flow through without poisoning anything downstream.
 # ---------------------------------------------------------------------------
 
-def log_softmax(z, axis=-1):
-    """Log of the softmax, through a stable log-sum-exp.
+def _check_scores(x, name: str) -> np.ndarray:
+    """Scores may hold -inf (masked entries) but never NaN or +inf."""
+    arr = as_float_array(x, name, finite=False, allow_empty=True)
+    if np.isnan(arr).any() or np.isposinf(arr).any():
+        raise ValueError(f"{name} must be finite, or -inf where an entry is masked (no NaN, no +inf); "
+                         f"got {int(np.isnan(arr).sum())} NaN and {int(np.isposinf(arr).sum())} +inf")
+    return arr
 
-    ``log softmax(z)_j = z_j - m - log Σ_k exp(z_k - m)`` with ``m = max_k z_k``:
-    subtracting the maximum makes every exponent ``<= 0``, so nothing overflows,
-    and the largest term is ``exp(0) = 1``, so the sum never underflows to 0.
-    Chapter 2.
+
+def _check_softmax_input(x, axis) -> np.ndarray:
+    arr = _check_scores(x, "x")
+    if arr.ndim == 0:
+        raise ValueError("x must have at least one dimension; got a scalar")
+    if not -arr.ndim <= axis < arr.ndim:
+        raise ValueError(f"axis must lie in [{-arr.ndim}, {arr.ndim - 1}] for x of shape {arr.shape}; got {axis}")
+    if arr.shape[axis] == 0:
+        raise ValueError(f"x must not be empty along axis {axis}; got shape {arr.shape}")
+    return arr
+
+
+def _softmax_inplace(S: np.ndarray, axis: int = -1, normalize: bool = True) -> np.ndarray:
+    """Overwrite ``S`` with exp(S - max); return the sums along ``axis`` (keepdims). Divides if ``normalize``.
+
+    Subtracting the maximum is what makes softmax stable: the largest
+    exponent becomes exp(0) = 1, nothing overflows, and the result is the same
+    because softmax(x + c) = softmax(x). A slice of only -inf has max -inf;
+    it is shifted by 0 instead, so its exponentials are all 0 and its sum is 0.
+    Attention calls this on its n × m score matrix with ``normalize=False`` and
+    divides the (smaller) output instead.
+    """
+    if axis in (-1, S.ndim - 1) and S.flags.c_contiguous and S.shape[-1] > 0:
+        # Same arithmetic, a few rows at a time: the four passes (max, subtract, exp, sum) then run
+        # over a block that stays in the CPU cache instead of streaming the whole n × m matrix four times.
+        rows = S.reshape(-1, S.shape[-1])
+        total = np.empty(rows.shape[0], dtype=S.dtype)
+        step = max(1, 32768 // rows.shape[1])  # about 256 KiB of float64 per block
+        for i in range(0, rows.shape[0], step):
+            total[i:i + step] = _softmax_block(rows[i:i + step], normalize)
+        return total.reshape(S.shape[:-1] + (1,))
+    m = S.max(axis=axis, keepdims=True)
+    m[~np.isfinite(m)] = 0.0
+    S -= m
+    np.exp(S, out=S)
+    total = S.sum(axis=axis, keepdims=True)
+    if normalize:
+        S /= np.where(total > 0, total, 1.0)  # fully masked slices have total 0: divide by 1, leaving zeros
+    return total
+
+
+def _softmax_block(B: np.ndarray, normalize: bool) -> np.ndarray:
+    """Stable softmax of the rows of a 2-D block, in place; returns the row sums."""
+    m = B.max(axis=1, keepdims=True)
+    m[~np.isfinite(m)] = 0.0  # a fully masked (all -inf) row: shift by 0, its exponentials are all 0
+    B -= m
+    np.exp(B, out=B)
+    total = B.sum(axis=1)
+    if normalize:
+        B /= np.where(total > 0, total, 1.0)[:, None]  # fully masked rows stay zero, never 0/0
+    return total
+
+
+def _softmax(z, axis=-1):
+    """Softmax of a checked array, into a new array."""
+    S = np.array(z, copy=True)
+    _softmax_inplace(S, axis=axis)
+    return S
+
+
+def _log_softmax(z, axis=-1):
+    """log softmax = z - m - log Σ exp(z - m); -inf stays -inf, a fully masked slice is all -inf."""
+    m = z.max(axis=axis, keepdims=True)
+    m[~np.isfinite(m)] = 0.0
+    shifted = z - m
+    total = np.exp(shifted).sum(axis=axis, keepdims=True)
+    return shifted - np.log(np.where(total > 0, total, 1.0))  # -inf - 0 = -inf, not -inf - (-inf) = NaN
+
+
+def softmax(x, axis=-1):
+    """Numerically stable softmax along ``axis``.
+
+    .. math:: \\operatorname{softmax}(x)_i = \\frac{e^{x_i - \\max_j x_j}}{\\sum_k e^{x_k - \\max_j x_j}}
+
+    Subtracting the maximum changes nothing mathematically (softmax is
+    invariant to adding a constant) but keeps every exponent ``<= 0``, so
+    ``exp`` never overflows, and the largest term is ``e^0 = 1``, so the sum
+    never underflows to 0. Entries equal to ``-inf`` (masked) get probability
+    exactly 0; a slice that is entirely ``-inf`` (a fully masked row) becomes
+    all zeros, not NaN. This is the one softmax of the package: chapter 2 uses
+    it for class probabilities, chapter 3 for attention weights
+    (``lalib.attention.softmax`` is this function).
 
     Parameters
     ----------
-    z : array_like, any shape with at least one dimension, finite
+    x : array_like, any shape with at least one dimension
+        Scores; may contain ``-inf``, not NaN or ``+inf``.
+    axis : int
+        The axis that sums to one.
+
+    Returns
+    -------
+    p : ndarray, same shape and float dtype as ``x``; each slice along ``axis``
+        sums to 1 (or is all 0 if it was all ``-inf``)
+
+    Examples
+    --------
+    >>> softmax([1000.0, 1000.0])  # a naive exp would overflow
+    array([0.5, 0.5])
+    >>> softmax([[0.0, np.log(3.0)], [-np.inf, -np.inf]])
+    array([[0.25, 0.75],
+           [0.  , 0.  ]])
+
+    Chapters 2 and 3.
+    """
+    return _softmax(_check_softmax_input(x, axis), axis)
+
+
+def log_softmax(x, axis=-1):
+    """Log of the softmax, through a stable log-sum-exp.
+
+    .. math:: \\log\\operatorname{softmax}(x)_j = x_j - m - \\log\\sum_k e^{x_k - m},
+              \\qquad m = \\max_k x_k
+
+    Subtracting the maximum makes every exponent ``<= 0``, so nothing
+    overflows, and the largest term is ``exp(0) = 1``, so the sum never
+    underflows to 0 and its log is finite. Masked entries (``-inf``) get
+    ``-inf`` (log of weight 0); a slice that is entirely ``-inf`` gives all
+    ``-inf``, never NaN — the log of the zero row :func:`softmax` returns.
+
+    Parameters
+    ----------
+    x : array_like, any shape with at least one dimension
+        Scores; may contain ``-inf``, not NaN or ``+inf``.
     axis : int
         The axis the probabilities run along.
 
     Returns
     -------
-    ndarray, same shape as ``z``
+    ndarray, same shape and float dtype as ``x``
 
     Examples
     --------
     >>> np.round(np.exp(log_softmax([1000.0, 1000.0])), 3)
     array([0.5, 0.5])
+
+    Chapters 2 and 3.
     """
-    z = as_float_array(z, "z")
-    if z.ndim == 0:
-        raise ValueError("z must have at least one dimension; got a scalar")
-    return _log_softmax(z, axis)
-
-
-def _log_softmax(z, axis=-1):
-    shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-
-
-def softmax(z, axis=-1):
-    """Softmax ``p_j = exp(z_j) / Σ_k exp(z_k)``, computed stably (shift by the max).
-
-    Chapter 2.
-
-    Parameters
-    ----------
-    z : array_like, at least 1-D, finite
-    axis : int
-
-    Returns
-    -------
-    ndarray, same shape as ``z``; entries in (0, 1], summing to 1 along ``axis``
-
-    Examples
-    --------
-    >>> softmax([0.0, np.log(3.0)])
-    array([0.25, 0.75])
-    """
-    z = as_float_array(z, "z")
-    if z.ndim == 0:
-        raise ValueError("z must have at least one dimension; got a scalar")
-    return _softmax(z, axis)
-
-
-def _softmax(z, axis=-1):
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    return _log_softmax(_check_softmax_input(x, axis), axis)
 
 
 def mse_loss(Y_hat, Y):

@@ -154,9 +154,14 @@ def transformation_figure(A, *, lim=None, title=None):
     Draws the unit circle and its image (an ellipse with semi-axes
     :math:`\\sigma_1 u_1, \\sigma_2 u_2`), the unit square and its image (a
     parallelogram whose signed area is :math:`\\det A`; orange when the map
-    flips orientation), the scaled left singular vectors :math:`\\sigma_i u_i`,
-    and the real eigenvector directions when they exist (:math:`Av = \\lambda v`
-    keeps those lines fixed).
+    flips orientation), the scaled left singular vectors :math:`\\sigma_i u_i`
+    with the right singular vectors :math:`v_i` they come from, and the real
+    eigenvector directions when they exist (:math:`A x = \\lambda x` keeps
+    those lines fixed), each in its own colour.
+
+    The axes sit at a fixed place in a 7.6 × 4.6 inch figure and the legend
+    is outside them, so the plot does not move when the legend's text changes
+    width as the matrix changes.
 
     Parameters
     ----------
@@ -171,7 +176,11 @@ def transformation_figure(A, *, lim=None, title=None):
     A = np.asarray(A, dtype=float)
     if A.shape != (2, 2) or not np.all(np.isfinite(A)):
         raise ValueError(f"A must be a finite 2x2 matrix; got shape {A.shape}")
-    fig, ax = new_figure(width=7.6, height=4.6)
+    width, height = 7.6, 4.6
+    fig = Figure(figsize=(width, height))
+    # Fixed axes rectangle (inches converted to figure fractions): no layout engine moves it.
+    left, bottom, side = 0.6, 0.5, 3.5
+    ax = fig.add_axes((left / width, bottom / height, side / width, side / height))
     theta = np.linspace(0.0, 2 * np.pi, 241)
     circle = np.vstack([np.cos(theta), np.sin(theta)])
     ellipse = A @ circle
@@ -189,33 +198,38 @@ def transformation_figure(A, *, lim=None, title=None):
     ax.plot(*ellipse, color="tab:blue", lw=2, label="image of circle A·x")
     for i, color in enumerate(("tab:red", "tab:purple")):
         _draw_arrow(ax, s[i] * U[:, i], color, label=f"σ{i + 1}·u{i + 1}, σ{i + 1} = {s[i]:.2f}")
-        ax.plot(*np.c_[[0, 0], Vt[i]], color=color, lw=1, ls=":")  # v_i on the circle, mapped to σ_i u_i
+        ax.plot(*np.c_[[0, 0], Vt[i]], color=color, lw=1.2, ls=":",
+                label=f"v{i + 1} (A·v{i + 1} = σ{i + 1}·u{i + 1})")
 
     eigvals, eigvecs = np.linalg.eig(A)
     extent = max(2.0, 1.15 * float(np.max(np.abs(np.c_[ellipse, image]))))
     lim = extent if lim is None else float(lim)
     if np.all(np.abs(eigvals.imag) < 1e-12):
         drawn = []
-        for lam, v in zip(eigvals.real, eigvecs.real.T):
+        styles = (("tab:green", "-."), ("tab:brown", (0, (6, 2))))
+        for i, (lam, v) in enumerate(zip(eigvals.real, eigvecs.real.T)):
             if any(abs(abs(v @ w) - 1.0) < 1e-8 for w in drawn):
                 continue  # a defective matrix (e.g. a shear) has one eigen-direction
             drawn.append(v)
-            ax.plot(*np.c_[-lim * v, lim * v], color="tab:green", lw=1.2, ls="-.",
-                    label=f"eigen-direction, λ = {lam:.2f}")
+            color, ls = styles[len(drawn) - 1]
+            ax.plot(*np.c_[-2 * lim * v, 2 * lim * v], color=color, lw=1.4, ls=ls,
+                    label=f"eigen-direction {i + 1}: λ{i + 1} = {lam:.2f}")
+        if len(drawn) == 1 and eigvals.size == 2:
+            ax.plot([], [], " ", label=f"(one eigen-direction only: λ{2} = {eigvals.real[1]:.2f} repeats it)")
         eig_text = "real eigenvalues " + ", ".join(f"{lam:.2f}" for lam in eigvals.real)
     else:
         eig_text = f"complex eigenvalues {eigvals[0].real:.2f} ± {abs(eigvals[0].imag):.2f}i (no real eigenvector)"
 
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
-    ax.set_aspect("equal")
-    ax.axhline(0, color="0.8", lw=0.6)
-    ax.axvline(0, color="0.8", lw=0.6)
+    ax.set_aspect("equal", adjustable="box")
+    ax.axhline(0, color="0.8", lw=0.6, gid="zero-axis", label="_nolegend_")
+    ax.axvline(0, color="0.8", lw=0.6, gid="zero-axis", label="_nolegend_")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title or f"A = [[{A[0, 0]:.2f}, {A[0, 1]:.2f}], [{A[1, 0]:.2f}, {A[1, 1]:.2f}]]\n{eig_text}",
-                 fontsize=9)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+                 fontsize=9, loc="left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.04, 1.0), fontsize=8, frameon=False, borderaxespad=0.0)
     return fig
 
 
@@ -233,7 +247,7 @@ def unit_balls_figure(ords=(1, 2, np.inf)):
 
     theta = np.linspace(0.0, 2 * np.pi, 721)
     D = np.column_stack([np.cos(theta), np.sin(theta)])
-    fig, ax = new_figure(width=4.2, height=4.0)
+    fig, ax = new_figure(width=5.0, height=3.4)  # fits a 720-px slide under its caption, x-axis included
     for p in ords:
         B = D / vector_norm(D, p)[:, None]
         sub = "\\infty" if p == np.inf else str(p)
@@ -244,7 +258,7 @@ def unit_balls_figure(ords=(1, 2, np.inf)):
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title("unit balls of the 1-, 2- and ∞-norms")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)  # off the outlines
     return fig
 
 
@@ -448,7 +462,7 @@ def embedding_map_figure(Y, labels, *, groups=None, arrows=(), title="", xlabel=
 
 
 def pmi_scatter_figure(target, scores, *, title="skip-gram scores against shifted PMI",
-                       xlabel=r"$\mathrm{PMI}_{ij} - \log k$", ylabel=r"$w_i^T c_j$"):
+                       xlabel=r"$\mathrm{PMI}_{ij} - \log K$", ylabel=r"$w_i^T c_j$"):
     """Scatter of SGNS scores against the shifted PMI, with the line y = x.
 
     Examples
@@ -456,7 +470,7 @@ def pmi_scatter_figure(target, scores, *, title="skip-gram scores against shifte
     >>> fig = pmi_scatter_figure(np.arange(3.0), np.arange(3.0))
     """
     target, scores = np.asarray(target, float), np.asarray(scores, float)
-    fig, ax = new_figure(width=4.2, height=3.6)
+    fig, ax = new_figure(width=4.4, height=3.2)
     ax.scatter(target, scores, s=4, alpha=0.35, label="frequent pairs (i, j)")
     lo, hi = min(target.min(), scores.min()), max(target.max(), scores.max())
     ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
@@ -467,7 +481,7 @@ def pmi_scatter_figure(target, scores, *, title="skip-gram scores against shifte
     return fig
 
 
-def positions_figure(PE, G, *, title_pe="sinusoidal encodings PE", title_g=r"$\langle PE(p), PE(q)\rangle$"):
+def positions_figure(PE, G, *, title_pe="sinusoidal encodings PE", title_g=r"$\langle PE(p), PE(p')\rangle$"):
     """Two panels: the encoding matrix (positions × dimensions) and its Gram matrix (Toeplitz).
 
     Examples
@@ -476,13 +490,74 @@ def positions_figure(PE, G, *, title_pe="sinusoidal encodings PE", title_g=r"$\l
     """
     fig, axes = new_figure(2, width=4.0, height=3.4)
     heatmap(axes[0], PE, title=title_pe, cmap="RdBu_r", vmin=-1, vmax=1, xlabel="dimension", ylabel="position p")
-    heatmap(axes[1], G, title=title_g, cmap="viridis", xlabel="position q", ylabel="position p")
+    heatmap(axes[1], G, title=title_g, cmap="viridis", xlabel="position p'", ylabel="position p")
     return fig
+
+
+def _freeze_layout(fig):
+    """Run the figure's layout engine once and fix the result, so text can be placed by its drawn size."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    return fig.canvas.get_renderer()
+
+
+def _place_labels(ax, renderer, points, texts, *, fontsize=8, avoid=(), styles=None):
+    """Annotate ``points`` with ``texts`` so that no two labels (nor a label and a marked point) overlap.
+
+    Greedy, in the order given: each label tries eight positions around its
+    point (right, above, left, below, then the corners) at five distances (the
+    far ones joined to the point by a thin leader line) and
+    takes the first that overlaps nothing already placed and stays inside the
+    axes; if none is free, the one with the least overlap. ``avoid`` are
+    display-space boxes to keep clear; ``styles`` per-label text keywords
+    (e.g. ``{"weight": "bold", "fontsize": 10}``). Returns the annotations.
+    """
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    inside = ax.get_window_extent(renderer)
+    placed = [b for b in avoid]
+    for xy in points:  # the markers themselves, a few pixels each
+        x, y = ax.transData.transform(xy)
+        placed.append(Bbox([[x - 3, y - 3], [x + 3, y + 3]]))
+    candidates = [(ha, va, sx * gap, sy * gap) for gap in (3.0, 9.0, 16.0, 26.0, 38.0) for ha, va, sx, sy in (
+        ("left", "center", 1, 0), ("center", "bottom", 0, 1), ("right", "center", -1, 0), ("center", "top", 0, -1),
+        ("left", "bottom", 1, 1), ("right", "bottom", -1, 1), ("left", "top", 1, -1), ("right", "top", -1, -1))]
+    out = []
+    for xy, text, style in zip(points, texts, styles or [{}] * len(texts)):
+        best, best_cost = None, np.inf
+        for ha, va, dx, dy in candidates:
+            leader = dict(arrowstyle="-", color="0.6", lw=0.6, shrinkA=0, shrinkB=2) if abs(dx) + abs(dy) > 20 else None
+            ann = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                              arrowprops=leader, **{"fontsize": fontsize, **style})
+            ann.update_positions(renderer)
+            box = Text.get_window_extent(ann, renderer)  # the words alone, without the leader line
+            cost = sum(max(0.0, min(box.x1, b.x1) - max(box.x0, b.x0)) * max(0.0, min(box.y1, b.y1) - max(box.y0, b.y0))
+                       for b in placed)
+            cost += 1e3 * (box.x0 < inside.x0 or box.x1 > inside.x1 or box.y0 < inside.y0 or box.y1 > inside.y1)
+            if cost < best_cost:
+                if best is not None:
+                    best.remove()
+                best, best_cost, best_box = ann, cost, box
+            else:
+                ann.remove()
+            if cost == 0:
+                break
+        placed.append(best_box)
+        out.append(best)
+    return out
 
 
 def embedding_explorer_figure(Y, labels, groups, word, neighbors, sims, ks, accuracy, k, *, acc_groups=None):
     """The chapter 1 explorer's picture: the 2-D map with a word and its neighbours, their
     cosine similarities, and analogy accuracy against the embedding dimension k.
+
+    A 9.6 × 4.0 inch figure (960 × 400 px as the explorer shows it). The
+    neighbours' names on the map are placed so that they do not overlap; the
+    accuracy legend sits below its panel, clear of the curves.
 
     Parameters
     ----------
@@ -498,24 +573,29 @@ def embedding_explorer_figure(Y, labels, groups, word, neighbors, sims, ks, accu
     ...                                 [1, 2], [0.1, 0.2], 2)
     """
     Y = np.asarray(Y, dtype=float)
-    fig, axes = new_figure(3, width=3.6, height=3.4)
+    fig = Figure(figsize=(9.6, 4.0), layout="constrained")
+    axes = fig.subplots(1, 3, width_ratios=[1.15, 0.85, 1.0])
     ax = axes[0]
-    _ch1_scatter_words(ax, Y, labels, groups, annotate=False)
+    color = _CH1_GROUP_COLORS.get(groups[word], "0.4")
+    ax.scatter(Y[:, 0], Y[:, 1], s=12, color=color, alpha=0.5)
     for j in neighbors:
-        ax.plot(*zip(Y[word], Y[j]), color="0.4", lw=0.8)
-        ax.annotate(labels[j], Y[j], fontsize=7, xytext=(2, 2), textcoords="offset points")
+        ax.plot(*zip(Y[word], Y[j]), color="0.55", lw=0.8)
+    ax.scatter(Y[neighbors, 0], Y[neighbors, 1], s=16, color=color)
     ax.scatter(*Y[word], s=120, facecolors="none", edgecolors="k", lw=1.5)
-    ax.annotate(labels[word], Y[word], fontsize=10, weight="bold", xytext=(4, 4), textcoords="offset points")
+    pad = 0.12 * max(float(np.ptp(Y[:, 0])), float(np.ptp(Y[:, 1])), 1e-12)
+    ax.set_xlim(Y[:, 0].min() - pad, Y[:, 0].max() + pad)
+    ax.set_ylim(Y[:, 1].min() - pad, Y[:, 1].max() + pad)
     ax.set_title(f"'{labels[word]}' among the {groups[word]} (PCA map, k = {k})", fontsize=9)
-    ax.set_xlabel("PC 1")
-    ax.set_ylabel("PC 2")
-    ax.legend(fontsize=7, loc="best")
+    ax.set_xlabel("PC 1", fontsize=9)
+    ax.set_ylabel("PC 2", fontsize=9)
+    ax.tick_params(labelsize=8)
     ax = axes[1]
     order = np.arange(len(neighbors))[::-1]
     ax.barh(order, sims, color=[_CH1_GROUP_COLORS.get(groups[j], "0.5") for j in neighbors])
     ax.set_yticks(order, labels=[labels[j] for j in neighbors], fontsize=8)
     ax.set_xlim(min(0.0, float(np.min(sims))), 1.0)
-    ax.set_xlabel("cosine similarity")
+    ax.set_xlabel("cosine similarity", fontsize=9)
+    ax.tick_params(axis="x", labelsize=8)
     ax.set_title(f"nearest neighbours of '{labels[word]}'", fontsize=9)
     ax = axes[2]
     ax.plot(ks, accuracy, "k.-", label="all questions", ms=4)
@@ -525,10 +605,15 @@ def embedding_explorer_figure(Y, labels, groups, word, neighbors, sims, ks, accu
     i = int(np.argmin(np.abs(np.asarray(ks) - k)))
     ax.plot([ks[i]], [accuracy[i]], "ko", ms=7, mfc="none")
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("embedding dimension k")
-    ax.set_ylabel("analogy accuracy (3CosAdd)")
+    ax.set_xlabel("embedding dimension k", fontsize=9)
+    ax.set_ylabel("analogy accuracy (3CosAdd)", fontsize=9)
+    ax.tick_params(labelsize=8)
     ax.set_title(f"accuracy {accuracy[i]:.2f} at k = {ks[i]}", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, frameon=False)
+    renderer = _freeze_layout(fig)
+    shown = [word, *neighbors]  # the chosen word first, in bold: it gets the best place
+    _place_labels(axes[0], renderer, [Y[j] for j in shown], [labels[j] for j in shown], fontsize=8,
+                  styles=[{"weight": "bold", "fontsize": 10}] + [{}] * len(neighbors))
     return fig
 
 
@@ -749,10 +834,12 @@ def mlp_spectra_figure(X, y, gx, gy, grid_labels, spectra, *, epoch, loss, acc, 
     >>> fig = mlp_spectra_figure(X, [0, 1], gx, gy, (P[:, 0] > .5).astype(int), [np.array([2.0, 1.0])],
     ...                          epoch=0, loss=0.7, acc=0.5)
     """
-    fig, (ax1, ax2) = new_figure(2, 1, width=3.9, height=3.5)
+    fig, (ax1, ax2) = new_figure(2, 1, width=4.3, height=4.0)
     draw_decision_regions(ax1, X, y, gx, gy, grid_labels,
                           title=f"epoch {epoch}: loss {loss:.3f}, accuracy {acc:.2f}")
-    ax1.legend(fontsize=7, loc="lower left", framealpha=0.8)
+    ax1.tick_params(labelsize=8)
+    # Legends below the panels: inside they would cover data points or curves.
+    ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
     for l, s in enumerate(spectra, start=1):
         ax2.plot(np.arange(1, len(s) + 1), s, marker="o", ms=3, label=f"$W_{l}$ ({len(s)} values)")
     if logy:
@@ -762,19 +849,23 @@ def mlp_spectra_figure(X, y, gx, gy, grid_labels, spectra, *, epoch, loss, acc, 
     ax2.set_xlabel("index $i$")
     ax2.set_ylabel("singular value $\\sigma_i(W_\\ell)$")
     ax2.set_title("singular values of each weight matrix", fontsize=10)
+    ax2.tick_params(labelsize=8)
     ax2.grid(True, which="major", alpha=0.3)
-    ax2.legend(fontsize=8)
+    ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
     return fig
 
 
 # --- chapter 3: attention and transformers ---
 
-def attention_maps_figure(maps, titles, *, labels=None, width=3.0, cmap="viridis", suptitle=""):
+def attention_maps_figure(maps, titles, *, labels=None, width=3.0, cmap="viridis", suptitle="",
+                          shared_scale=True):
     """Several attention matrices side by side, keys on the x-axis and queries on the y-axis.
 
     ``maps`` is a list of ``(n, m)`` arrays (e.g. one per head); ``labels`` the
     token strings shown on both axes (queries = keys for self-attention). All
-    panels share the colour scale ``[0, max]`` so heads can be compared.
+    panels share the colour scale ``[0, max]`` so heads can be compared;
+    ``shared_scale=False`` gives each panel its own scale and colour bar (for
+    maps whose largest weights differ by orders of magnitude).
 
     Examples
     --------
@@ -785,8 +876,9 @@ def attention_maps_figure(maps, titles, *, labels=None, width=3.0, cmap="viridis
     axes = np.atleast_1d(axes)
     vmax = max(float(M.max()) for M in maps)
     for ax, M, title in zip(axes, maps, titles):
-        heatmap(ax, M, xlabels=labels, ylabels=labels, title=title, cmap=cmap, vmin=0.0, vmax=vmax,
-                colorbar=ax is axes[-1], xlabel="key $j$", ylabel="query $i$")
+        heatmap(ax, M, xlabels=labels, ylabels=labels, title=title, cmap=cmap, vmin=0.0,
+                vmax=vmax if shared_scale else float(M.max()),
+                colorbar=(ax is axes[-1]) or not shared_scale, xlabel="key $j$", ylabel="query $i$")
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -838,6 +930,13 @@ def kernel_smoother_figure(x, y, xq, curves, *, title="attention as a kernel smo
 def attention_explorer_figure(A, A_approx, labels, query, *, approx_name="approximation", title=""):
     """The attention explorer's picture: exact map, approximate map, one query's row, singular values.
 
+    Four panels in a 9.6 × 5.6 inch figure (960 × 560 px as the explorer shows
+    it, so it fits a 1280 × 720 window with the controls): the two maps on the
+    left share one colour scale; on the right the chosen query's row as bars
+    (exact beside approximate) above the singular values of both matrices.
+    One legend, outside the panels, names the two series of both right-hand
+    panels, so it never covers a bar or a tick label.
+
     Parameters
     ----------
     A, A_approx : (n, n) attention matrices (rows sum to one)
@@ -851,32 +950,51 @@ def attention_explorer_figure(A, A_approx, labels, query, *, approx_name="approx
     """
     A, A_approx = np.asarray(A), np.asarray(A_approx)
     n = A.shape[0]
-    fig, axes = new_figure(2, 2, width=4.2, height=3.4)
-    (ax1, ax2), (ax3, ax4) = axes
+    fig = Figure(figsize=(9.6, 5.6), layout="constrained")
+    grid = fig.add_gridspec(2, 3, width_ratios=[1.0, 1.0, 1.25])
+    ax1, ax2 = fig.add_subplot(grid[:, 0]), fig.add_subplot(grid[:, 1])
+    ax3, ax4 = fig.add_subplot(grid[0, 2]), fig.add_subplot(grid[1, 2])
     vmax = float(max(A.max(), A_approx.max()))
-    ticks = labels if n <= 32 else None
-    heatmap(ax1, A, xlabels=ticks, ylabels=ticks, title=title or "exact attention $A$", vmin=0, vmax=vmax,
-            xlabel="key $j$", ylabel="query $i$")
+    ticks = list(labels) if n <= 32 else None
+    tick_size = 8 if n <= 20 else 7.5
     err = np.linalg.norm(A - A_approx) / np.linalg.norm(A)
-    heatmap(ax2, A_approx, xlabels=ticks, ylabels=ticks, vmin=0, vmax=vmax, xlabel="key $j$", ylabel="query $i$",
-            title=f"{approx_name}\n" + r"$\|A-\tilde A\|_F/\|A\|_F$" + f" = {err:.3f}")
-    for ax in (ax1, ax2):
+    for ax, M, ttl in ((ax1, A, title or "exact attention $A$"),
+                       (ax2, A_approx, f"{approx_name}\n" + r"$\|A-\tilde A\|_F/\|A\|_F$" + f" = {err:.3f}")):
+        im = ax.imshow(M, cmap="viridis", vmin=0, vmax=vmax, interpolation="nearest")
+        if ticks is not None:
+            ax.set_xticks(range(n), labels=ticks, rotation=90, fontsize=tick_size)
+            ax.set_yticks(range(n), labels=ticks if ax is ax1 else [], fontsize=tick_size)
         ax.axhline(query, color="red", lw=1.0)
+        ax.set_xlabel("key $j$", fontsize=9)
+        ax.set_title(ttl, fontsize=9)
+    ax1.set_ylabel("query $i$", fontsize=9)
+    cbar = fig.colorbar(im, ax=[ax1, ax2], shrink=0.6, location="bottom", aspect=30)
+    cbar.ax.tick_params(labelsize=8)
+    cbar.set_label("attention weight $a_{ij}$", fontsize=8)
+
     pos = np.arange(n)
-    ax3.bar(pos - 0.2, A[query], width=0.4, label="exact")
-    ax3.bar(pos + 0.2, A_approx[query], width=0.4, label=approx_name)
-    if ticks is not None:
-        ax3.set_xticks(pos, labels=list(labels), rotation=90, fontsize=8)
-    ax3.set(xlabel="key $j$", ylabel="weight $a_{ij}$",
-            title=f"row of query {query}" + (f" ({labels[query]!s})" if labels is not None else ""))
-    ax3.legend(fontsize=8)
+    exact_bars = ax3.bar(pos - 0.2, A[query], width=0.4, color="tab:blue")
+    approx_bars = ax3.bar(pos + 0.2, A_approx[query], width=0.4, color="tab:orange")
+    ax3.set_xlim(-0.7, n - 0.3)
+    ax3.set_ylim(0, 1.08 * max(float(A[query].max()), float(A_approx[query].max()), 1e-12))
+    ax3.set_xticks(pos, labels=[])  # the keys are named on the maps' x-axes, in the same order
+    ax3.set_xlabel("key $j$ (same order as the maps)", fontsize=9)
+    ax3.set_ylabel("weight $a_{ij}$", fontsize=9)
+    ax3.tick_params(labelsize=8)
+    ax3.set_title(f"row of query {query}" + (f" ({labels[query]!s})" if labels is not None else ""), fontsize=9)
     s = np.linalg.svd(A, compute_uv=False)
     s2 = np.linalg.svd(A_approx, compute_uv=False)
-    ax4.semilogy(np.arange(1, n + 1), np.maximum(s, 1e-17), "o-", ms=3, label="exact $A$")
-    ax4.semilogy(np.arange(1, n + 1), np.maximum(s2, 1e-17), "s-", ms=3, label=approx_name)
-    ax4.set(xlabel="index $r$", ylabel=r"singular value $\sigma_r$", title="singular values", ylim=(1e-17, 2))
-    ax4.grid(True, which="both", alpha=0.3)
-    ax4.legend(fontsize=8)
+    ax4.semilogy(np.arange(1, n + 1), np.maximum(s, 1e-17), "o-", ms=3, color="tab:blue")
+    ax4.semilogy(np.arange(1, n + 1), np.maximum(s2, 1e-17), "s-", ms=3, color="tab:orange")
+    ax4.set_ylim(1e-17, 2)
+    ax4.set_yticks([1e-16, 1e-12, 1e-8, 1e-4, 1])
+    ax4.set_xlabel("index $r$", fontsize=9)
+    ax4.set_ylabel(r"singular value $\sigma_r$", fontsize=9)
+    ax4.set_title("singular values", fontsize=9)
+    ax4.tick_params(labelsize=8)
+    ax4.grid(True, which="major", alpha=0.3)
+    fig.legend([exact_bars, approx_bars], ["exact $A$", approx_name], loc="outside lower right", ncols=2,
+               fontsize=8, frameon=False)
     return fig
 
 
@@ -1008,11 +1126,11 @@ def classes_figure(points, y, titles, *, class_names=None, width=3.4, height=3.2
 
 
 def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, response, *, filter_label="",
-                                   kind_label="L", graph_name=""):
-    """The graph spectrum explorer's picture (six panels, 912 × 464 px at 80 dpi).
+                                   kind_label="L"):
+    """The graph spectrum explorer's picture (six panels, 9.6 × 5.6 in: 960 × 560 px at 100 dpi).
 
     Top: the graph coloured by eigenvector ``u_k``; the spectrum with
-    ``λ_k`` marked and the filter's response ``g(λ)`` over it; the graph
+    ``λ_k`` marked, each eigenvalue coloured by the filter's response ``g(λ)``; the graph
     Fourier coefficients of the noisy and the filtered signal. Bottom: the
     clean, noisy and filtered signals on the graph, on one colour scale.
 
@@ -1032,22 +1150,20 @@ def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, re
     >>> x = np.array([1.0, 0.0, -1.0])
     >>> fig = graph_spectrum_explorer_figure(A, np.eye(3)[:, :2], lam, U, 1, x, x, x, np.ones(3))
     """
-    fig, axes = new_figure(3, 2, width=3.8, height=2.9)
+    fig, axes = new_figure(3, 2, width=3.2, height=2.8)  # 9.6 × 5.6 in: 960 × 560 px as shown
     (a_mode, a_spec, a_four), (a_clean, a_noisy, a_filt) = axes
     n = len(lam)
     draw_graph(a_mode, A, pos, U[:, k], title=f"eigenvector $u_{{{k + 1}}}$, $\\lambda_{{{k + 1}}}$ = {lam[k]:.3f}",
                node_size=40)
     idx = np.arange(1, n + 1)  # eigenvalues numbered 1..n, as in the chapter (λ_1 = 0)
-    a_spec.plot(idx, lam, "o", ms=3, color="tab:blue", label=r"$\lambda_j$")
-    a_spec.plot([k + 1], [lam[k]], "o", ms=9, mfc="none", mec="red", mew=2, label=f"$\\lambda_{{{k + 1}}}$")
-    a_spec.set(xlabel="index $j$", ylabel=f"eigenvalue of ${kind_label}$", title=f"spectrum; filter: {filter_label}")
-    tw = a_spec.twinx()
-    tw.plot(idx, response, "-", color="tab:green", lw=1.5, label=r"$g(\lambda_j)$")
-    tw.set_ylim(-0.05, 1.1)
-    tw.set_ylabel(r"response $g(\lambda)$", color="tab:green")
-    h1, l1 = a_spec.get_legend_handles_labels()
-    h2, l2 = tw.get_legend_handles_labels()
-    a_spec.legend(h1 + h2, l1 + l2, fontsize=9, loc="lower right")  # the ascending spectrum leaves it empty
+    # Each eigenvalue coloured by the filter's response there: dark green is kept, white removed.
+    sc = a_spec.scatter(idx, lam, c=response, cmap="Greens", vmin=0.0, vmax=1.0, s=22, edgecolors="0.3",
+                        linewidths=0.5, label=r"$\lambda_j$, colour $g(\lambda_j)$")
+    a_spec.plot([k + 1], [lam[k]], "o", ms=10, mfc="none", mec="red", mew=2, label=f"$\\lambda_{{{k + 1}}}$")
+    a_spec.set(xlabel="index $j$", ylabel=f"eigenvalue of ${kind_label}$", title=f"filter: {filter_label}")
+    cb = fig.colorbar(sc, ax=a_spec, shrink=0.8, pad=0.02)
+    cb.set_label(r"response $g(\lambda)$")
+    a_spec.legend(fontsize=9, loc="upper left")
     a_spec.grid(True, alpha=0.3)
     xh_noisy, xh_filt = U.T @ noisy, U.T @ filtered
     a_four.plot(idx, np.abs(xh_noisy), "-", color="0.5", lw=1, label="noisy")
@@ -1059,7 +1175,7 @@ def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, re
     vm = float(max(np.abs(clean).max(), np.abs(noisy).max(), np.abs(filtered).max()))
     err_noisy = np.linalg.norm(noisy - clean) / np.linalg.norm(clean)
     err_filt = np.linalg.norm(filtered - clean) / np.linalg.norm(clean)
-    draw_graph(a_clean, A, pos, clean, vmin=-vm, vmax=vm, title=f"clean signal ({graph_name})", node_size=40)
+    draw_graph(a_clean, A, pos, clean, vmin=-vm, vmax=vm, title="clean signal", node_size=40)
     draw_graph(a_noisy, A, pos, noisy, vmin=-vm, vmax=vm, title=f"noisy: rel. error {err_noisy:.2f}", node_size=40)
     sc = draw_graph(a_filt, A, pos, filtered, vmin=-vm, vmax=vm, title=f"filtered: rel. error {err_filt:.2f}",
                     node_size=40)

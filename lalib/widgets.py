@@ -45,6 +45,13 @@ from .plotting import transformation_figure
 __all__ = ["Explorer"]
 
 
+# How big a picture is shown: 100 CSS pixels per inch of figure, so a font of
+# 7.2 pt or more reads as at least 10 px. The PNG is rendered at twice that,
+# so it stays sharp on a projector and on a high-density screen.
+DISPLAY_DPI = 100
+HIDPI = 2
+
+
 class Explorer(widgets.VBox):
     """Controls above a picture that ``draw(**state)`` redraws on every change.
 
@@ -55,22 +62,45 @@ class Explorer(widgets.VBox):
     draw : callable
         ``draw(**state) -> matplotlib.figure.Figure``; pure, from plotting.py.
     dpi : int
-        Resolution of the rendered PNG (kept modest so notebooks stay small).
+        Pixels per inch of figure as shown (default 100: a W × H inch figure is
+        shown at 100 W × 100 H px). The PNG is rendered at ``HIDPI`` (2) times
+        this and the picture's width and height are set to the shown size, so
+        it is sharp where one CSS pixel is two device pixels (projectors at
+        2× zoom, high-density screens) and never stretched.
     header : ipywidgets.Widget, optional
         Extra widget (e.g. preset buttons) shown above the controls.
+    columns : int
+        Controls per row.
+    applies : mapping of str to callable, optional
+        ``applies[name](state) -> bool``: whether control ``name`` has an effect
+        in ``state``. A control that does not apply is disabled (greyed out),
+        never silently inert; this is re-evaluated after every change.
+
+    Attributes
+    ----------
+    controls, image (the ``ipywidgets.Image``), figure (the last drawn Figure),
+    :attr:`state`, :attr:`png`.
     """
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], draw: Callable[..., Figure], *,
-                 dpi: int = 80, header: widgets.Widget | None = None, columns: int = 3):
+                 dpi: int = DISPLAY_DPI, header: widgets.Widget | None = None, columns: int = 3,
+                 applies: Mapping[str, Callable[[dict], bool]] | None = None):
         self.controls = dict(controls)
         self._draw = draw
         self._dpi = dpi
         self._holding = False
+        self.applies = dict(applies or {})
+        unknown = set(self.applies) - set(self.controls)
+        if unknown:
+            raise ValueError(f"applies names unknown control(s) {sorted(unknown)}; controls are {sorted(self.controls)}")
+        self.figure = None
         self.image = widgets.Image(format="png")
+        self.image.add_class("lalib-explorer-picture")
         items = list(self.controls.values())
         rows = [widgets.HBox(items[i:i + columns]) for i in range(0, len(items), columns)]
         children = ([header] if header is not None else []) + rows + [self.image]
         super().__init__(children=children)
+        self.add_class("lalib-explorer")  # how the browser tests find an explorer on the page
         for control in items:
             control.observe(self._on_change, names="value")
         self.redraw()
@@ -84,6 +114,11 @@ class Explorer(widgets.VBox):
     def png(self) -> bytes:
         """The PNG bytes of the picture as it stands."""
         return self.image.value
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """(width, height) in CSS pixels at which the picture is shown."""
+        return int(self.image.width), int(self.image.height)
 
     @contextlib.contextmanager
     def hold(self):
@@ -104,17 +139,28 @@ class Explorer(widgets.VBox):
             for name, value in values.items():
                 self.controls[name].value = value
 
+    def update_enabled(self) -> None:
+        """Disable every control that does not apply in the current state, enable the others."""
+        state = self.state
+        for name, applies in self.applies.items():
+            self.controls[name].disabled = not applies(state)
+
     def redraw(self) -> None:
-        """Render the figure for the current state into the picture."""
+        """Render the figure for the current state into the picture (at the size shown, twice the pixels)."""
+        self.update_enabled()
         fig = self._draw(**self.state)
-        self.image.value = figure_to_png(fig, dpi=self._dpi)
+        self.figure = fig
+        width, height = fig.get_size_inches() * self._dpi
+        self.image.value = figure_to_png(fig, dpi=HIDPI * self._dpi)
+        self.image.width, self.image.height = str(round(width)), str(round(height))
 
     def _on_change(self, _change) -> None:
         if not self._holding:
             self.redraw()
 
     def _repr_mimebundle_(self, **kwargs):
-        # The widget view for live front-ends, plus a PNG for static renderers.
+        # The widget view for live front-ends, plus a PNG for static renderers (which fit it to their
+        # column: it is the same 2x picture, so it stays sharp there too).
         data = super()._repr_mimebundle_(**kwargs) or {}
         data["image/png"] = base64.b64encode(self.png).decode("ascii")
         return data
@@ -401,7 +447,8 @@ def mlp_spectra_explorer(X=None, y=None, *, sizes=(2, 32, 32, 3), activation="re
 
     controls = {
         # Redraw when the slider is released: a frame takes a few tenths of a second to render.
-        "epoch": widgets.IntSlider(value=0, min=0, max=epochs, step=snapshot_every, description="epoch",
+        # The first still shows the trained network (the last epoch); slide back to watch it learn.
+        "epoch": widgets.IntSlider(value=epochs, min=0, max=epochs, step=snapshot_every, description="epoch",
                                    continuous_update=False),
         "scale": widgets.Dropdown(options=["log", "linear"], value="log", description="σ axis"),
     }
@@ -536,7 +583,10 @@ def attention_explorer(X=None, params=None, n_heads=2, *, labels=None, rng=None)
         "linformer_k": widgets.IntSlider(value=max(1, n // 3), min=1, max=n, description="Linformer k"),
         "performer_m": widgets.IntSlider(value=16, min=1, max=256, description="Performer m"),
     }
-    return Explorer(controls, draw, columns=3)
+    # Each approximation has its own size control; the other one is disabled, not silently inert.
+    applies = {"linformer_k": lambda st: st["approximation"] != "Performer",
+               "performer_m": lambda st: st["approximation"] == "Performer"}
+    return Explorer(controls, draw, columns=4, applies=applies)
 
 
 # --- chapter 5: graph neural networks ---
@@ -653,7 +703,7 @@ def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club
         filtered = U @ (g * (U.T @ noisy))  # U g(Λ) Uᵀ x
         kind_label = "L" if laplacian == "combinatorial" else "L_{sym}"
         return _graph_spectrum_explorer_figure(A_, pos_, lam, U, k, clean, noisy, filtered, g,
-                                               filter_label=label, kind_label=kind_label, graph_name=graph)
+                                               filter_label=label, kind_label=kind_label)
 
     n0 = len(data(graph, "symmetric")[3])
     controls = {
@@ -664,22 +714,17 @@ def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club
                                description="eigvec k"),
         "filter": widgets.Dropdown(options=list(_FILTER_LABELS), value="low-pass", description="filter"),
         "cutoff": widgets.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.05, description="cutoff/λmax"),
-        "t": widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1.5, step=0.05, description="heat t",
-                                    disabled=True),
+        "t": widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1.5, step=0.05, description="heat t"),
         "noise": widgets.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1, description="noise"),
     }
-    explorer = Explorer(controls, draw, columns=4)
-
-    def on_filter(change):
-        heat = change["new"] == "heat kernel"
-        controls["t"].disabled = not heat
-        controls["cutoff"].disabled = heat
+    # The heat time applies only to the heat kernel, the cutoff to the other three: disabled, never inert.
+    applies = {"t": lambda st: st["filter"] == "heat kernel", "cutoff": lambda st: st["filter"] != "heat kernel"}
+    explorer = Explorer(controls, draw, columns=4, applies=applies)
 
     def on_graph(change):
         n = len(data(change["new"], controls["laplacian"].value)[3])
         with explorer.hold():
             controls["k"].max = n
 
-    controls["filter"].observe(on_filter, names="value")
     controls["graph"].observe(on_graph, names="value")
     return explorer

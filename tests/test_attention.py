@@ -4,6 +4,7 @@ permutation equivariance, exactness of the online softmax, prefix sums), finite
 differences for the backward pass, and bad input for every public function."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -12,7 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from lalib import attention as att
-from lalib import datasets
+from lalib import datasets, mlp
+from lalib._validate import DivergedError
 from lalib.embeddings import positional_encoding
 
 
@@ -36,33 +38,48 @@ finite_floats = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
 
 # --------------------------------------------------------------------- softmax
 
-def test_softmax_matches_formula_and_rows_sum_to_one(rng):
-    x = rng.normal(size=(5, 6))
-    p = att.softmax(x)
-    want = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(p, want, rtol=1e-14)
-    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-14)
+def test_one_softmax_for_the_package():
+    # attention re-exports the softmax of mlp (the lowest module both use): one implementation, not two
+    assert att.softmax is mlp.softmax
+    assert att._softmax_inplace is mlp._softmax_inplace
 
 
-def test_softmax_other_axis(rng):
-    x = rng.normal(size=(3, 4, 5))
-    np.testing.assert_allclose(att.softmax(x, axis=1), np.exp(x) / np.exp(x).sum(axis=1, keepdims=True), rtol=1e-13)
+@pytest.mark.parametrize("shape, axis", [((5, 6), -1), ((3, 4, 5), 1), ((4, 7), 0), ((2, 3, 4000), -1)])
+def test_softmax_and_log_softmax_match_the_formula_with_masked_rows(rng, shape, axis):
+    # the formula written out: p = e^x / Σ e^x over the kept entries; a masked entry gets 0, a fully masked
+    # slice gets all zeros (log: all -inf). (2, 3, 4000) exercises the cache-blocked in-place path.
+    x = rng.normal(size=shape) * 3
+    keep = rng.random(shape) < 0.7
+    x_masked = np.where(keep, x, -np.inf)
+    first = tuple(0 if a != axis % len(shape) else slice(None) for a in range(len(shape)))
+    x_masked[first] = -np.inf  # one slice along `axis` entirely masked
+    keep[first] = False
+    E = np.where(keep, np.exp(x), 0.0)
+    tot = E.sum(axis=axis, keepdims=True)
+    want = np.divide(E, tot, out=np.zeros_like(E), where=tot > 0)
+    p = att.softmax(x_masked, axis=axis)
+    np.testing.assert_allclose(p, want, rtol=1e-13, atol=0)
+    assert np.all(p[first] == 0) and not np.isnan(p).any()
+    np.testing.assert_allclose(p.sum(axis=axis)[tot.squeeze(axis) > 0], 1.0, rtol=1e-13)
+    logp = mlp.log_softmax(x_masked, axis=axis)
+    assert not np.isnan(logp).any()
+    np.testing.assert_array_equal(np.isneginf(logp), ~keep)
+    np.testing.assert_allclose(logp[keep], np.log(want[keep]), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).max < np.longdouble("1e440"), reason="needs an extended-range long double")
+def test_softmax_large_scores_stable_against_formula_in_long_double():
+    # e^1002 overflows float64 but not the 80-bit long double: there the formula needs no shift at all
+    x = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -999.0]])
+    e = np.exp(x.astype(np.longdouble))
+    want = (e / e.sum(axis=1, keepdims=True)).astype(float)
+    np.testing.assert_allclose(att.softmax(x), want, rtol=1e-14)
+    np.testing.assert_allclose(mlp.log_softmax(x), np.log(want), rtol=1e-13)
 
 
 @given(arrays(np.float64, st.integers(1, 8), elements=finite_floats), finite_floats)
 def test_softmax_shift_invariance(x, c):
     np.testing.assert_allclose(att.softmax(x + c), att.softmax(x), rtol=1e-9, atol=1e-12)
-
-
-def test_softmax_does_not_overflow():
-    p = att.softmax(np.array([1000.0, 1000.0, -1000.0]))
-    np.testing.assert_allclose(p, [0.5, 0.5, 0.0])
-
-
-def test_softmax_minus_inf_entries_and_fully_masked_row():
-    x = np.array([[0.0, -np.inf, 0.0], [-np.inf, -np.inf, -np.inf]])
-    p = att.softmax(x)
-    np.testing.assert_array_equal(p, [[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])
 
 
 def test_softmax_float32_preserved():
@@ -658,6 +675,23 @@ def test_trained_toy_model_reverses_sequences():
     assert att.attention_model_accuracy(params, tokens[1500:], targets[1500:]) == 1.0
     _, A = att.attention_model_forward(params, tokens[1500:])
     np.testing.assert_array_equal(A.mean(0).argmax(axis=1), np.arange(8)[::-1])
+
+
+def test_training_stops_with_a_clear_error_when_the_loss_diverges():
+    # a learning rate of 1e6 makes the weights blow up; the loop must stop at the first non-finite loss,
+    # naming that step, instead of running on with NaN
+    tokens, targets = datasets.reversal_task(200, seq_len=6, vocab_size=5, rng=np.random.default_rng(0))
+
+    def run(steps):
+        return att.train_attention_model(tokens, targets, 5, d_model=8, steps=steps, batch_size=16,
+                                         optimizer=mlp.SGD(lr=1e6), rng=np.random.default_rng(1), progress=False)
+
+    with pytest.raises(DivergedError, match=r"train_attention_model.* at epoch (\d+)") as info:
+        run(50)
+    step = int(re.search(r"at epoch (\d+)", str(info.value)).group(1))
+    assert 0 < step < 50 and "learning rate" in str(info.value)
+    _, history = run(step)  # every step before the named one had a finite loss
+    assert len(history["loss"]) == step and np.all(np.isfinite(history["loss"]))
 
 
 def test_model_bad_input(rng):

@@ -11,6 +11,7 @@ from hypothesis.extra import numpy as hnp
 from scipy.spatial.distance import cdist
 
 from lalib import datasets
+from lalib._validate import DivergedError
 from lalib import embeddings as emb
 
 # ---------------------------------------------------------------------------
@@ -413,6 +414,39 @@ def test_train_skipgram_learns_and_is_reproducible(rng):
     assert S[2, 3] > S[2, 4] and S[2, 1] > S[2, 5]
 
 
+def test_train_skipgram_stops_on_a_diverged_loss():
+    # An absurd step size: each Adagrad step moves a coordinate by up to lr = 1e200, so within
+    # a few batches the scores w·c and squared gradients overflow and the loss becomes inf or
+    # NaN. Training must stop there, naming the epoch, instead of returning inf/NaN vectors.
+    ids = np.tile([0, 1, 2, 3, 4, 5], 300)
+    with pytest.raises(DivergedError, match=r"train_skipgram \(batch \d+ of \d+\): the loss became "
+                                            r"(inf|nan) at epoch 1.*lower it"):
+        emb.train_skipgram(ids, 6, dim=8, window=1, epochs=3, batch_size=256, lr=1e200,
+                           rng=np.random.default_rng(0), progress=False)
+    # the same data with a sane step size trains without complaint
+    params, hist = emb.train_skipgram(ids, 6, dim=8, window=1, epochs=3, batch_size=256, lr=0.1,
+                                      rng=np.random.default_rng(0), progress=False)
+    assert np.all(np.isfinite(hist["loss"])) and np.all(np.isfinite(params["W"]))
+
+
+def test_train_skipgram_names_a_later_epoch(monkeypatch):
+    # The loss turns NaN only in the second epoch: the error must say epoch 2.
+    calls = {"n": 0}
+    real = emb._sgns_batch
+
+    def poisoned(W, Cm, ci, co, neg):
+        calls["n"] += 1
+        loss, *grads = real(W, Cm, ci, co, neg)
+        return (np.nan if calls["n"] == n_batches + 1 else loss), *grads
+
+    ids = np.tile([0, 1, 2, 3], 100)
+    n_batches = -(-2 * (len(ids) - 1) // 128)
+    monkeypatch.setattr(emb, "_sgns_batch", poisoned)
+    with pytest.raises(DivergedError, match=r"batch 1 of .* became nan at epoch 2"):
+        emb.train_skipgram(ids, 4, dim=4, window=1, epochs=3, batch_size=128,
+                           rng=np.random.default_rng(0), progress=False)
+
+
 @pytest.mark.parametrize("call, err, match", [
     (lambda: emb.train_skipgram([], 3, progress=False), ValueError, "ids must not be empty"),
     (lambda: emb.train_skipgram([0, 5], 3, progress=False), ValueError, "ids must be < 3"),
@@ -521,6 +555,11 @@ def test_corpus_is_seeded_and_analogies_hold_by_construction():
     L = a.sentence_length
     for s in range(3000 // L):
         assert sum(t in words for t in a.tokens[s * L:(s + 1) * L]) == 1
+    # the function words are listed, are neither content words nor cues, and fill about p_function of the text
+    cues = {c for cs in a.cues.values() for c in cs}
+    assert a.function_words and not set(a.function_words) & (words | cues)
+    share = np.mean([t in set(a.function_words) for t in a.tokens])
+    assert abs(share - 0.35 * (L - 1) / L) < 0.03
 
 
 @pytest.mark.parametrize("kw, err, match", [

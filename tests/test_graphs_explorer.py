@@ -21,8 +21,9 @@ def test_explorer_has_its_controls_and_a_picture_that_fits(explorer):
     assert set(explorer.controls) == {"graph", "laplacian", "k", "filter", "cutoff", "t", "noise"}
     bundle = explorer._repr_mimebundle_()
     assert WIDGET_MIME in bundle and "image/png" in bundle
-    w, h = Image.open(io.BytesIO(explorer.png)).size
+    w, h = explorer.display_size
     assert w <= 960 and h <= 560, (w, h)
+    assert Image.open(io.BytesIO(explorer.png)).size == (2 * w, 2 * h)   # sharp on a projector
     # the heat-kernel time does not apply to the first filter (low-pass): disabled, not inert
     assert explorer.state["filter"] == "low-pass" and explorer.controls["t"].disabled
     assert not explorer.controls["cutoff"].disabled

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from lalib import linalg
+from lalib._validate import NotConvergedWarning
 
 # ---------------------------------------------------------------------------
 # strategies
@@ -290,9 +291,48 @@ def test_power_iteration_negative_dominant_eigenvalue():
     np.testing.assert_allclose(v, [1.0, 0.0], atol=1e-8)  # sign fixed: largest entry positive
 
 
-def test_power_iteration_reports_no_convergence_for_plus_minus_pair():
-    lam, _, hist = linalg.power_iteration(np.array([[0.0, 1.0], [1.0, 0.0]]), x0=[1.0, 0.0], max_iter=50)
+def test_power_iteration_warns_for_plus_minus_pair():
+    # eigenvalues +1 and -1: equal magnitude, so x_k flips between two vectors and never settles
+    A = np.array([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.warns(NotConvergedWarning) as record:
+        lam, x, hist = linalg.power_iteration(A, x0=[1.0, 0.3], max_iter=50)
     assert not hist["converged"] and hist["n_iter"] == 50
+    message = str(record[0].message)
+    residual = np.linalg.norm(A @ x - lam * x)
+    assert "50 iterations" in message
+    assert f"{residual:.3g}" in message and f"{hist['residual'][-1]:.3g}" in message
+    assert "equal magnitude" in message
+    assert hist["ratio_estimate"] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_power_iteration_warns_with_ratio_when_gap_is_small(rng):
+    # |lambda2 / lambda1| = 0.99: converges, but too slowly for 200 steps; the warning estimates the ratio
+    A = spd_with_spectrum(rng, np.array([1.0, 0.99, 0.5, 0.1]))
+    with pytest.warns(NotConvergedWarning, match="close to 1") as record:
+        _, _, hist = linalg.power_iteration(A, x0=np.ones(4), max_iter=200)
+    assert hist["ratio_estimate"] == pytest.approx(0.99, abs=2e-3)
+    assert "200 iterations" in str(record[0].message) and "0.99" in str(record[0].message)
+
+
+def test_power_iteration_warns_for_complex_pair_and_too_few_steps():
+    # a rotation by 90 degrees (eigenvalues +-i) beside a small real eigenvalue: |lambda1| = |lambda2| = 1
+    R = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.3]])
+    with pytest.warns(NotConvergedWarning, match="equal magnitude"):
+        _, _, hist = linalg.power_iteration(R, x0=np.ones(3), max_iter=100)
+    assert hist["ratio_estimate"] == pytest.approx(1.0, abs=1e-3)
+    with pytest.warns(NotConvergedWarning, match="Too few steps") as record:
+        _, _, hist = linalg.power_iteration(np.diag([2.0, 1.0]), x0=[1.0, 1.0], max_iter=2)
+    assert np.isnan(hist["ratio_estimate"]) and "2 iterations" in str(record[0].message)
+
+
+def test_power_iteration_silent_when_converged_or_tol_zero(rng):
+    import warnings
+
+    A = spd_with_spectrum(rng, np.array([3.0, 1.0, 0.5]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotConvergedWarning)
+        assert linalg.power_iteration(A, x0=np.ones(3))[2]["converged"]
+        assert not linalg.power_iteration(A, x0=np.ones(3), tol=0.0, max_iter=10)[2]["converged"]
 
 
 def test_power_iteration_zero_matrix_converges_to_zero():

@@ -1,0 +1,87 @@
+"""Every explorer in lalib.widgets, moved by hand in JupyterLab.
+
+Explorers are discovered (public functions of lalib.widgets whose name ends in
+``_explorer``), so a new one is covered without editing this file. Each is
+created with its defaults in a scratch notebook; then every control that is
+enabled in the current state is moved as a person would (click the slider
+handle and press an arrow key, choose the next option of a dropdown, click a
+checkbox), and the picture must change each time. A control that is disabled
+is skipped; the rounds repeat (dropdowns moving on to their next option) until
+every control has been moved once, so a control that is never enabled fails.
+The explorer, controls and picture, must fit a 1280×720 window, and its
+picture must be rendered at (at least) twice the size it is shown, so it stays
+sharp on a projector and a high-density screen. A screenshot of the explorer
+after each change goes to the screenshot folder; failures name it.
+"""
+
+import inspect
+
+import pytest
+
+import lalib.widgets
+from harness import VIEWPORT, find_explorer, open_notebook
+
+EXPLORERS = sorted(name for name, f in inspect.getmembers(lalib.widgets, inspect.isfunction)
+                   if name.endswith("_explorer") and not name.startswith("_") and f.__module__ == "lalib.widgets")
+MAX_ROUNDS = 4
+
+
+def test_there_are_explorers():
+    assert EXPLORERS, "no *_explorer functions found in lalib.widgets"
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_explorer_responds_to_every_enabled_control_and_fits(lab, page, name, screenshots):
+    path = f"scratch/{name}.ipynb"
+    lab.write_notebook(path, [f"from lalib import widgets\nwidgets.{name}()"])
+    nb = open_notebook(page, lab, path)
+    nb.command("application:toggle-left-area") if page.locator("#jp-left-stack:not(.lm-mod-hidden)").count() else None
+    nb.run_all()
+    ex = find_explorer(page)
+    nb.wait_idle()
+    shots = []
+
+    def shot(label):
+        p = screenshots / f"{name}-{len(shots):02d}-{label}.png"
+        ex.root.screenshot(path=str(p))
+        shots.append(p)
+        return p
+
+    first = shot("start")
+    problems = nb.problems()
+    assert not problems, f"{name} (screenshot {first}):\n" + "\n".join(problems)
+
+    box = ex.root.bounding_box()
+    assert box["width"] <= VIEWPORT["width"] and box["height"] <= VIEWPORT["height"], (
+        f"{name} is {box['width']:.0f}x{box['height']:.0f} px; it must fit {VIEWPORT['width']}x"
+        f"{VIEWPORT['height']} with its controls (screenshot {first})")
+    overflow = ex.root.evaluate("r => r.closest('.jp-OutputArea-output').scrollWidth"
+                                " - r.closest('.jp-OutputArea-output').clientWidth")
+    assert overflow <= 1, f"{name} is {overflow} px wider than the notebook's output area (screenshot {first})"
+    pic = ex.picture_box()
+    assert pic["nw"] >= 1.9 * pic["w"] and pic["nh"] >= 1.9 * pic["h"], (
+        f"{name}: picture is {pic['nw']}x{pic['nh']} px shown at {pic['w']:.0f}x{pic['h']:.0f}; render it at "
+        f"twice the size shown so it is sharp on a projector (screenshot {first})")
+
+    moved, seen = set(), {}
+    for rnd in range(MAX_ROUNDS):
+        for control in ex.controls():
+            key = (control["index"], control["label"])
+            seen[key] = control
+            if control["disabled"] or (rnd > 0 and key in moved and control["kind"] != "dropdown"
+                                       and control["kind"] != "checkbox"):
+                continue
+            before = ex.picture_src()
+            what = ex.move(control)
+            changed = ex.wait_picture_change(before)
+            nb.wait_idle()
+            p = shot(f"{control['kind']}{control['index']}")
+            assert changed, f"{name}: the picture did not change after {what} (screenshot {p})"
+            moved.add(key)
+            problems = nb.problems()
+            assert not problems, f"{name} after {what} (screenshot {p}):\n" + "\n".join(problems)
+        if set(seen) <= moved:
+            break
+    never = [seen[k]["label"] or f"control {k[0]}" for k in seen if k not in moved]
+    assert not never, (f"{name}: controls {never} were disabled in every state tried; a control that never "
+                       f"applies should not be there (screenshots {shots[0].parent})")
