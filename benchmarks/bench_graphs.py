@@ -189,7 +189,7 @@ def main():
     print("\nThe epoch ratio is not the ratio of the sparse products: PyTorch's forward product is about as "
           "fast as SciPy's or faster (last row), but its autograd backward through `torch.sparse.mm` with a "
           "CSR matrix is several times dearer than lalib's written-out backward pass, which multiplies by "
-          "Âᵀ directly.")
+          "the symmetric Â itself (a CSR product; the CSC transpose would cost about twice as much).")
     print()
     print("Epoch time against the number of edges (average degree 20, n = |E|/10, float32):\n")
     print("| nodes | edges | lalib (s) | PyTorch (s) | lalib / PyTorch |")
