@@ -593,8 +593,8 @@ def attention_explorer(X=None, params=None, n_heads=2, *, labels=None, rng=None)
 
 
 _SPECTRUM_GRAPHS = ("karate club", "SBM (3 blocks)", "grid 8 × 8", "ring 40")
-_FILTER_LABELS = {"low-pass": "low-pass", "high-pass": "high-pass", "band-pass": "band-pass",
-                  "heat kernel": "heat"}
+_FILTER_LABELS = {"low-pass": "low-pass", "heat kernel": "heat", "high-pass": "high-pass",
+                  "band-pass": "band-pass"}
 
 
 def _spectrum_graph(name):
@@ -712,10 +712,11 @@ def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club
                                       description="Laplacian"),
         "k": widgets.IntSlider(value=min(_check_positive_int(k, "k"), n0), min=1, max=n0,
                                description="eigvec k"),
-        "filter": widgets.Dropdown(options=list(_FILTER_LABELS), value="low-pass", description="filter"),
         "cutoff": widgets.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.05, description="cutoff/λmax"),
         "t": widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1.5, step=0.05, description="heat t"),
         "noise": widgets.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1, description="noise"),
+        # last, after the sliders it switches on and off: a person sets the filter, then tunes it
+        "filter": widgets.Dropdown(options=list(_FILTER_LABELS), value="low-pass", description="filter"),
     }
     # The heat time applies only to the heat kernel, the cutoff to the other three: disabled, never inert.
     applies = {"t": lambda st: st["filter"] == "heat kernel", "cutoff": lambda st: st["filter"] != "heat kernel"}
