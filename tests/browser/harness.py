@@ -53,6 +53,11 @@ LAB_SETTINGS = {
 }
 
 
+def notebooks_dir() -> Path:
+    """The notebooks under test: the repository's ``notebooks/``, or ``$LALIB_NOTEBOOKS`` (another copy)."""
+    return Path(os.environ.get("LALIB_NOTEBOOKS") or Path(__file__).resolve().parents[2] / "notebooks")
+
+
 def missing_requirements() -> str | None:
     """Why the browser tests cannot run here, or None when they can."""
     problems = []

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import goto_notebook, new_page, wait_notebook
+from harness import goto_notebook, new_page, notebooks_dir, wait_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = notebooks_dir()
 PATHS = sorted(p.relative_to(NOTEBOOKS).as_posix() for p in NOTEBOOKS.rglob("*.ipynb")
                if ".ipynb_checkpoints" not in p.parts)
 PARALLEL = max(1, int(os.environ.get("LALIB_BROWSER_PARALLEL", "3")))

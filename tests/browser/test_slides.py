@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import VIEWPORT, new_page
+from harness import VIEWPORT, new_page, notebooks_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAPTERS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHAPTERS = sorted(p.name for p in notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
 MAX_STEPS = 600
 
 pytestmark = pytest.mark.slides
