@@ -20,7 +20,7 @@ import inspect
 import pytest
 
 import lalib.widgets
-from harness import VIEWPORT, find_explorer, open_notebook
+from harness import VIEWPORT, find_explorer, goto_notebook, new_page, wait_notebook
 
 EXPLORERS = sorted(name for name, f in inspect.getmembers(lalib.widgets, inspect.isfunction)
                    if name.endswith("_explorer") and not name.startswith("_") and f.__module__ == "lalib.widgets")
@@ -31,13 +31,30 @@ def test_there_are_explorers():
     assert EXPLORERS, "no *_explorer functions found in lalib.widgets"
 
 
+@pytest.fixture(scope="module")
+def explorer_notebooks(lab, browser):
+    """Every explorer in its own scratch notebook and page, all loading and running at once."""
+    pages = {}
+    for name in EXPLORERS:
+        lab.write_notebook(f"scratch/{name}.ipynb", [f"from lalib import widgets\nwidgets.{name}()"])
+        pages[name] = page = new_page(browser)
+        goto_notebook(page, lab, f"scratch/{name}.ipynb")
+    notebooks = {}
+    for name, page in pages.items():
+        nb = notebooks[name] = wait_notebook(page, lab, f"scratch/{name}.ipynb")
+        if page.locator("#jp-left-stack:not(.lm-mod-hidden)").count():
+            nb.command("application:toggle-left-area")  # as a presenter would: the explorer gets the width
+        nb.run_all()
+    yield notebooks
+    for nb in notebooks.values():
+        nb.shutdown_kernel()
+        nb.page.context.close()
+
+
 @pytest.mark.parametrize("name", EXPLORERS)
-def test_explorer_responds_to_every_enabled_control_and_fits(lab, page, name, screenshots):
-    path = f"scratch/{name}.ipynb"
-    lab.write_notebook(path, [f"from lalib import widgets\nwidgets.{name}()"])
-    nb = open_notebook(page, lab, path)
-    nb.command("application:toggle-left-area") if page.locator("#jp-left-stack:not(.lm-mod-hidden)").count() else None
-    nb.run_all()
+def test_explorer_responds_to_every_enabled_control_and_fits(explorer_notebooks, name, screenshots):
+    nb = explorer_notebooks[name]
+    page = nb.page
     ex = find_explorer(page)
     nb.wait_idle()
     shots = []

@@ -36,7 +36,7 @@ _JS_SLIDE = """() => {
   const cells = [...s.querySelectorAll('.jp-Cell')].filter(c => c.offsetParent !== null);
   const over = cells.filter(c => { const b = c.getBoundingClientRect(); return b.bottom > H + 1 || b.top < -1; })
     .map(c => ({index: c.getAttribute('data-windowed-list-index'),
-                text: (c.querySelector('.jp-RenderedMarkdown, .cm-content') || c).innerText
+                text: (c.querySelector('.jp-RenderedMarkdown') || c.querySelector('.cm-line') || c.querySelector('.jp-OutputArea') || c).innerText
                       .trim().split('\\n')[0].slice(0, 70),
                 bottom: Math.round(c.getBoundingClientRect().bottom)}));
   const frags = s.querySelectorAll('.fragment.visible').length;
