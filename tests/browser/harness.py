@@ -49,7 +49,6 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "checkForUpdates": False, "fetchNews": "false"},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/announcements.jupyterlab-settings": {"fetchNews": "false"},
 }
 
 
@@ -144,7 +143,6 @@ class JupyterLabServer:
                "--LabApp.expose_app_in_browser=True",
                # A fresh clone is untrusted: committed outputs show as a reader sees them (widget PNGs).
                "--NotebookNotary.db_file=:memory:",
-               # Autosave as JupyterLab does; the tests compare the copy on disk with the committed file.
                ]
         if hasattr(os, "getuid") and os.getuid() == 0:
             cmd.append("--allow-root")
