@@ -215,7 +215,7 @@ def transformation_figure(A, *, lim=None, title=None):
             ax.plot(*np.c_[-2 * lim * v, 2 * lim * v], color=color, lw=1.4, ls=ls,
                     label=f"eigen-direction {i + 1}: λ{i + 1} = {lam:.2f}")
         if len(drawn) == 1 and eigvals.size == 2:
-            ax.plot([], [], " ", label=f"(one eigen-direction only: λ{2} = {eigvals.real[1]:.2f} repeats it)")
+            ax.plot([], [], " ", label=f"(λ2 = {eigvals.real[1]:.2f} has the same line: defective)")
         eig_text = "real eigenvalues " + ", ".join(f"{lam:.2f}" for lam in eigvals.real)
     else:
         eig_text = f"complex eigenvalues {eigvals[0].real:.2f} ± {abs(eigvals[0].imag):.2f}i (no real eigenvector)"
@@ -228,7 +228,7 @@ def transformation_figure(A, *, lim=None, title=None):
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title or f"A = [[{A[0, 0]:.2f}, {A[0, 1]:.2f}], [{A[1, 0]:.2f}, {A[1, 1]:.2f}]]\n{eig_text}",
-                 fontsize=9, loc="left")
+                 fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.04, 1.0), fontsize=8, frameon=False, borderaxespad=0.0)
     return fig
 

@@ -581,8 +581,10 @@ def attention_explorer(X=None, params=None, n_heads=2, *, labels=None, rng=None)
         "temperature": widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05, description="τ"),
         "approximation": widgets.Dropdown(options=_APPROXIMATIONS, value=_APPROXIMATIONS[0],
                                           description="approx."),
-        "linformer_k": widgets.IntSlider(value=max(1, n // 3), min=1, max=n, description="Linformer k"),
-        "performer_m": widgets.IntSlider(value=16, min=1, max=256, description="Performer m"),
+        "linformer_k": widgets.IntSlider(value=max(1, n // 3), min=1, max=n, description="Linformer k",
+                                         style={"description_width": "initial"}),
+        "performer_m": widgets.IntSlider(value=16, min=1, max=256, description="Performer m",
+                                         style={"description_width": "initial"}),
     }
     # Each approximation has its own size control; the other one is disabled, not silently inert.
     applies = {"linformer_k": lambda st: st["approximation"] != "Performer",
