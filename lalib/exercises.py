@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import attention, embeddings, linalg, mlp
+from . import attention, embeddings, graphs, linalg, lowrank, mlp
 
 __all__ = ["CheckResult", "run_checker", "check_value"]
 
@@ -753,6 +753,414 @@ def check_batched_multi_head_attention(candidate) -> CheckResult:
             "not d); set the scores above the diagonal to -inf; softmax the rows; (A @ Vh) back to (n, h, d_h) "
             "and reshape to (n, d); multiply by W_O.")
     return run_checker("batched causal multi-head attention", candidate, cases, hint, rtol=1e-9, atol=1e-12)
+
+
+# --- chapter 4: low-rank methods ---
+
+def _decaying_matrix(rng, m, n, decay):
+    """A dense ``(m, n)`` matrix with singular values ``decay**j`` and random singular vectors."""
+    p = min(m, n)
+    U, _ = np.linalg.qr(rng.standard_normal((m, p)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, p)))
+    return (U * decay ** np.arange(p)) @ V.T
+
+
+def check_range_finder(range_finder) -> CheckResult:
+    """Check ``range_finder(A, ell, n_iter, rng) -> Q``, the randomized range finder with power iterations (chapter 4).
+
+    Passes when ``Q : (m, ℓ)`` has orthonormal columns and captures the range
+    almost as well as the best ``ℓ``-dimensional basis:
+    ``‖A − QQᵀA‖₂ ≤ 1.1 σ_{ℓ+1}``. One hidden case has ``q = 6`` power
+    iterations on a fast-decaying spectrum: without a QR after *every*
+    product the columns collapse onto the top singular vector and the
+    error is many times ``σ_{ℓ+1}``.
+
+    Examples
+    --------
+    >>> check_range_finder(lambda A, l, q, rng: lowrank.randomized_range_finder(A, l, q, rng=rng)).passed
+    ✔ randomized range finder: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(404)
+    cases = []
+    for m, n, decay, ell, q in [(60, 40, 0.5, 5, 2), (40, 70, 0.7, 8, 3), (120, 80, 0.6, 10, 6)]:
+        A = _decaying_matrix(rng, m, n, decay)
+        cases.append(((A, ell, q, np.random.default_rng(int(rng.integers(1 << 30)))), (A, ell)))
+
+    def compare(Q, want):
+        A, ell = want
+        if Q is None:
+            return False, "your function returned None (did you forget `return`?)"
+        Q = np.asarray(Q, dtype=float)
+        if Q.shape != (A.shape[0], ell):
+            return False, f"Q should have shape {(A.shape[0], ell)}; got {Q.shape}"
+        if not np.all(np.isfinite(Q)):
+            return False, "Q contains NaN or infinity"
+        loss = float(np.linalg.norm(Q.T @ Q - np.eye(ell), 2))
+        if loss > 1e-8:
+            return False, f"the columns of Q are not orthonormal (‖QᵀQ − I‖₂ = {loss:.1e})"
+        s = np.linalg.svd(A, compute_uv=False)
+        err = float(np.linalg.norm(A - Q @ (Q.T @ A), 2))
+        if err > 1.1 * s[ell]:
+            return False, (f"‖A − QQᵀA‖₂ = {err:.2e} is {err / s[ell]:.0f}× the best possible σ_ℓ+1 = {s[ell]:.2e} "
+                           "(did the columns collapse onto the top singular vector?)")
+        return True, ""
+
+    return run_checker("randomized range finder", range_finder, cases,
+                       "Y = A @ Omega with a Gaussian Omega (n × ell) from rng, Q = qr(Y); then n_iter times: "
+                       "Q = qr(A.T @ Q), Q = qr(A @ Q) — re-orthonormalize after EVERY product, or the columns "
+                       "all turn toward u_1 in floating point", compare=compare)
+
+
+def check_pca(pca) -> CheckResult:
+    """Check ``pca(X, k) -> (components (k, d), explained_variance (k,))`` on hidden data (chapter 4).
+
+    Components are compared up to the sign of each row (the SVD leaves it
+    free). The hidden data sit far from the origin, so PCA without centring
+    finds the direction of the mean instead of the direction of largest
+    variance; variances use ``n − 1``, like ``np.cov``.
+
+    Examples
+    --------
+    >>> check_pca(lambda X, k: (lowrank.pca(X, k)["components"], lowrank.pca(X, k)["explained_variance"])).passed
+    ✔ PCA: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(405)
+    cases = []
+    for n, d, k, offset in [(50, 3, 2, 0.0), (80, 5, 3, 20.0), (200, 4, 1, 5.0)]:
+        X = rng.standard_normal((n, d)) * np.linspace(3.0, 0.5, d) @ np.linalg.qr(rng.standard_normal((d, d)))[0]
+        X = X + offset * rng.standard_normal(d)
+        ref = lowrank.pca(X, k)
+        cases.append(((X, k), (ref["components"], ref["explained_variance"])))
+
+    def compare(got, want):
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return False, f"return a pair (components, explained_variance); got {type(got).__name__}"
+        comps, var = (np.asarray(g, dtype=float) for g in got)
+        want_c, want_v = want
+        if comps.shape != want_c.shape:
+            return False, f"components should have shape {want_c.shape} (one component per row); got {comps.shape}"
+        signs = np.sign(np.sum(comps * want_c, axis=1))
+        signs[signs == 0] = 1
+        ok, reason = _close(comps * signs[:, None], want_c, 1e-6, 1e-8)
+        if not ok:
+            return False, f"components: {reason}"
+        ok, reason = _close(var, want_v, 1e-8, 1e-10)
+        if not ok:
+            return False, f"explained variance: {reason}"
+        return True, ""
+
+    return run_checker("PCA", pca, cases,
+                       "centre first (Xc = X - X.mean(axis=0)), then U, s, Vt = np.linalg.svd(Xc, "
+                       "full_matrices=False); components = Vt[:k], explained variance = s[:k]**2 / (n - 1)",
+                       compare=compare)
+
+
+def check_lora_init(lora_init) -> CheckResult:
+    """Check ``lora_init(W, r, alpha, rng) -> {"A": (d_in, r), "B": (r, d_out), "scale": float}`` (chapter 4).
+
+    Passes when ``B = 0`` (the adapted layer ``X W + s (X A) B`` starts equal
+    to the frozen ``X W``), ``A`` is random of rank ``r`` (so the gradient
+    ``s Aᵀ G`` of ``B`` is not zero and training can start), and
+    ``s = α / r``.
+
+    Examples
+    --------
+    >>> check_lora_init(lambda W, r, alpha, rng: lowrank.lora_init(W, r, alpha, rng=rng)).passed
+    ✔ LoRA initialisation: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(406)
+    cases = []
+    for d_in, d_out, r, alpha in [(6, 4, 1, 1.0), (10, 8, 2, 16.0), (16, 12, 4, 8.0)]:
+        W = rng.standard_normal((d_in, d_out))
+        cases.append(((W, r, alpha, np.random.default_rng(int(rng.integers(1 << 30)))), (W, r, alpha)))
+
+    def compare(got, want):
+        W, r, alpha = want
+        d_in, d_out = W.shape
+        if not isinstance(got, dict) or any(key not in got for key in ("A", "B", "scale")):
+            return False, "return a dict with keys 'A', 'B' and 'scale'"
+        A, B = np.asarray(got["A"], dtype=float), np.asarray(got["B"], dtype=float)
+        if A.shape != (d_in, r) or B.shape != (r, d_out):
+            return False, f"A should be {(d_in, r)} and B {(r, d_out)}; got {A.shape} and {B.shape}"
+        if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
+            return False, "A or B contains NaN or infinity"
+        X = np.random.default_rng(0).standard_normal((5, d_in))
+        if not np.allclose(X @ W + float(got["scale"]) * (X @ A) @ B, X @ W, rtol=0, atol=1e-12):
+            return False, "the adapted layer X W + s (X A) B does not start equal to the frozen X W (is B zero?)"
+        if np.linalg.matrix_rank(A) < r:
+            return False, (f"A has rank {np.linalg.matrix_rank(A)} < r = {r}: with A = 0 the gradient of B, "
+                           "s Aᵀ G, is zero and training never starts")
+        if not np.isclose(float(got["scale"]), alpha / r):
+            return False, f"scale should be alpha / r = {alpha / r:g}; got {float(got['scale']):g}"
+        return True, ""
+
+    return run_checker("LoRA initialisation", lora_init, cases,
+                       "A = rng.standard_normal((d_in, r)) / sqrt(d_in) (random, so gradients flow), "
+                       "B = np.zeros((r, d_out)) (so the adapted layer starts equal to W), scale = alpha / r",
+                       compare=compare)
+
+
+def check_als_update(update_rows) -> CheckResult:
+    """Check ``update_rows(R, mask, V, reg) -> U``, one ALS half-step on the observed entries (chapter 4).
+
+    For every row ``i``, ``u_i`` must solve
+    ``(V_Ωᵢᵀ V_Ωᵢ + λ I) u_i = V_Ωᵢᵀ r_Ωᵢ`` where ``Ω_i`` are the observed
+    columns of row ``i``. ``R`` holds 0 where ``mask`` is False: solving
+    ``(VᵀV + λI) u_i = Vᵀ r_i`` with all columns fits those zeros as if
+    they were ratings — the classic mistake.
+
+    Examples
+    --------
+    >>> from lalib.lowrank import _half_step
+    >>> check_als_update(lambda R, mask, V, reg: _half_step(R, mask.astype(float), V, reg)).passed
+    ✔ ALS half-step: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(407)
+    cases = []
+    for m, n, k, frac, reg in [(5, 6, 2, 0.6, 0.1), (12, 9, 3, 0.4, 1.0), (30, 20, 4, 0.25, 0.01)]:
+        mask = rng.random((m, n)) < frac
+        R = np.where(mask, rng.standard_normal((m, n)) + 3.0, 0.0)
+        V = rng.standard_normal((n, k))
+        cases.append(((R, mask, V, reg), lowrank._half_step(R, mask.astype(float), V, reg)))
+    return run_checker("ALS half-step", update_rows, cases,
+                       "for each row i take the observed columns j = mask[i]: Vi = V[j], ri = R[i, j], and solve "
+                       "(Vi.T @ Vi + reg * I) u = Vi.T @ ri (e.g. scipy.linalg.cho_solve); unobserved entries "
+                       "are unknown, not zero", rtol=1e-8, atol=1e-10)
+
+
+def check_lora_params(answer) -> CheckResult:
+    """Check the trainable parameters of LoRA with r = 8 on all four attention projections of GPT-3 (chapter 4).
+
+    GPT-3 175B: 96 layers of width d = 12288; the adapted projections are
+    ``W_q, W_k, W_v, W_o`` (each ``d × d``), and each gets ``r (d + d)`` parameters.
+
+    Examples
+    --------
+    >>> check_lora_params(96 * 4 * 8 * 2 * 12288).passed
+    ✔ LoRA parameters for GPT-3: correct.
+    True
+    """
+    return check_value("LoRA parameters for GPT-3", answer, 96 * 4 * lowrank.lora_num_params(12288, 12288, 8),
+                       "per adapted matrix A is d × r and B is r × d: r (d + d) numbers; four matrices "
+                       "(W_q, W_k, W_v, W_o) per layer, 96 layers", rtol=0, atol=0.5)
+
+
+# --- chapter 5: graph neural networks ---
+
+def _as_dense_answer(got):
+    """A learner's matrix answer (sparse or dense) as a dense float array, or None if it is not one."""
+    import scipy.sparse as sp
+
+    if sp.issparse(got):
+        return got.toarray().astype(float)
+    try:
+        return np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+def _diagnose(got, want, mistakes, rtol=1e-9, atol=1e-12):
+    """Compare with the reference; if it fails, name the first known mistake the answer matches."""
+    if got is None:
+        return False, "your function returned None (did you forget `return`?)"
+    arr = _as_dense_answer(got)
+    if arr is None:
+        return False, f"expected a matrix (NumPy or scipy.sparse), got {type(got).__name__}"
+    ok, reason = _close(arr, want, rtol, atol)
+    if ok:
+        return True, ""
+    for wrong, explanation in mistakes:
+        if arr.shape == wrong.shape and np.allclose(arr, wrong, rtol=rtol, atol=atol):
+            return False, explanation
+    return False, reason
+
+
+def _ch5_graphs():
+    """Small hidden graphs: a weighted one, a path with an isolated node, a star."""
+    import networkx as nx
+
+    rng = np.random.default_rng(505)
+    G = nx.gnm_random_graph(7, 10, seed=5)
+    for u, v in G.edges:
+        G[u][v]["weight"] = float(rng.uniform(0.5, 2.0))
+    path = nx.path_graph(4)
+    path.add_node(4)
+    return [graphs.adjacency_matrix(G), graphs.adjacency_matrix(path), graphs.adjacency_matrix(nx.star_graph(5))]
+
+
+def _inv_sqrt_degrees(A):
+    d = np.asarray(A.sum(axis=1)).ravel()
+    return np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 0.0), d
+
+
+def check_normalized_adjacency(normalized_adjacency) -> CheckResult:
+    """Check ``normalized_adjacency(A) -> D^{-1/2} A D^{-1/2}`` (isolated nodes: 0) (chapter 5).
+
+    ``A`` is a scipy.sparse CSR adjacency; the answer may be sparse or dense.
+    Classic mistakes it recognizes: ``D^{-1} A`` (one side only),
+    ``D^{-1} A D^{-1}``, and a division by zero at an isolated node.
+
+    Examples
+    --------
+    >>> f = lambda A: np.eye(A.shape[0]) - graphs.laplacian(A, "symmetric").toarray() - np.diag(
+    ...     (graphs.degrees(A) == 0).astype(float))
+    >>> check_normalized_adjacency(f).passed
+    ✔ symmetric normalized adjacency: all 3 hidden cases pass.
+    True
+    """
+    cases = []
+    for A in _ch5_graphs():
+        s, d = _inv_sqrt_degrees(A)
+        Ad = A.toarray()
+        inv = s * s
+        want = s[:, None] * Ad * s[None, :]
+        mistakes = [(inv[:, None] * Ad, "this is D⁻¹A (each row divided by its degree, a random-walk matrix); "
+                                        "the symmetric form divides entry (i, j) by √(d_i d_j): D^{-1/2} on "
+                                        "both sides"),
+                    (inv[:, None] * Ad * inv[None, :], "this divides by d_i d_j (D⁻¹ on both sides); use "
+                                                       "D^{-1/2} = diag(1/√d) on each side")]
+        cases.append(((A,), (want, mistakes)))
+    return run_checker("symmetric normalized adjacency", normalized_adjacency, cases,
+                       "d = A.sum(axis=1); s = 1/sqrt(d) where d > 0 and 0 at isolated nodes; "
+                       "return diag(s) @ A @ diag(s)",
+                       compare=lambda got, want: _diagnose(got, *want))
+
+
+def check_renormalized_adjacency(renormalized_adjacency) -> CheckResult:
+    """Check ``renormalized_adjacency(A) -> D̃^{-1/2}(A + I)D̃^{-1/2}``, ``D̃`` the degrees of ``A + I`` (chapter 5).
+
+    Classic mistakes it recognizes: forgetting the self loops
+    (``D^{-1/2} A D^{-1/2}``), adding ``I`` but normalizing with the degrees
+    of ``A`` (``D^{-1/2}(A + I)D^{-1/2}``), and ``D̃^{-1}(A + I)``.
+
+    Examples
+    --------
+    >>> check_renormalized_adjacency(graphs.renormalized_adjacency).passed
+    ✔ renormalized adjacency: all 3 hidden cases pass.
+    True
+    """
+    cases = []
+    for A in _ch5_graphs():
+        n = A.shape[0]
+        Ad = A.toarray()
+        At = Ad + np.eye(n)
+        dt = At.sum(axis=1)
+        st = 1 / np.sqrt(dt)
+        s, _ = _inv_sqrt_degrees(A)
+        want = st[:, None] * At * st[None, :]
+        mistakes = [(s[:, None] * Ad * s[None, :], "no self loops: this is D^{-1/2} A D^{-1/2}; add the identity "
+                                                   "first, Ã = A + I, so each node keeps its own features"),
+                    (s[:, None] * At * s[None, :], "the degrees must be those of Ã = A + I (each one larger by "
+                                                   "1), not those of A"),
+                    (At / dt[:, None], "this is D̃⁻¹Ã (rows sum to 1); the renormalization is symmetric: "
+                                       "D̃^{-1/2} on both sides")]
+        cases.append(((A,), (want, mistakes)))
+    return run_checker("renormalized adjacency", renormalized_adjacency, cases,
+                       "At = A + I; d = At.sum(axis=1); return diag(1/sqrt(d)) @ At @ diag(1/sqrt(d))",
+                       compare=lambda got, want: _diagnose(got, *want))
+
+
+def check_chebyshev_filter(chebyshev_filter) -> CheckResult:
+    """Check ``chebyshev_filter(L, x, coeffs, lmax) -> Σ_k c_k T_k(L̃) x`` with ``L̃ = 2L/lmax − I`` (chapter 5).
+
+    Classic mistakes it recognizes: the recurrence run on ``L`` instead of
+    the rescaled ``L̃``, and ``T_k = L̃ T_{k−1}`` without the factor 2 and the
+    ``− T_{k−2}`` term (plain powers of ``L̃``).
+
+    Examples
+    --------
+    >>> check_chebyshev_filter(graphs.chebyshev_filter).passed
+    ✔ Chebyshev filter: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(506)
+
+    def run(Lop, x, c):
+        y, prev, cur = c[0] * x, x, Lop(x)
+        if len(c) > 1:
+            y = y + c[1] * cur
+        for k in range(2, len(c)):
+            prev, cur = cur, 2 * Lop(cur) - prev
+            y = y + c[k] * cur
+        return y
+
+    def powers(Lop, x, c):
+        y, cur = c[0] * x, x
+        for k in range(1, len(c)):
+            cur = Lop(cur)
+            y = y + c[k] * cur
+        return y
+
+    cases = []
+    for A, K in zip(_ch5_graphs(), (3, 5, 6)):
+        L = graphs.laplacian(A)
+        lmax = float(np.linalg.eigvalsh(L.toarray()).max())
+        x = rng.standard_normal(A.shape[0])
+        c = rng.standard_normal(K + 1)
+        Lt = lambda v, L=L, lmax=lmax: 2 / lmax * (L @ v) - v  # noqa: E731
+        want = graphs.chebyshev_filter(L, x, c, lmax=lmax)
+        mistakes = [(run(lambda v, L=L: L @ v, x, c), "the recurrence must run on the rescaled L̃ = 2L/λ_max − I, "
+                                                      "whose spectrum is in [−1, 1], not on L"),
+                    (powers(Lt, x, c), "these are powers L̃ᵏx; Chebyshev polynomials obey "
+                                       "T_k = 2 L̃ T_{k−1} − T_{k−2}, with T_0 x = x and T_1 x = L̃ x")]
+        cases.append(((L, x, c, lmax), (want, mistakes)))
+    return run_checker("Chebyshev filter", chebyshev_filter, cases,
+                       "xs = [x, Lt(x)] with Lt(v) = 2/lmax * (L @ v) - v; then xs.append(2*Lt(xs[-1]) - xs[-2]); "
+                       "return sum(c_k * xs[k])",
+                       compare=lambda got, want: _diagnose(got, *want, rtol=1e-8, atol=1e-10))
+
+
+def check_neighbour_softmax(neighbour_softmax) -> CheckResult:
+    """Check ``neighbour_softmax(A, scores)``: a softmax over each node's neighbours only (chapter 5).
+
+    ``A`` is a CSR matrix with sorted indices, ``scores`` one score per
+    stored entry (``scores[A.indptr[i]:A.indptr[i+1]]`` are node ``i``'s
+    neighbours). The answer — an ``(nnz,)`` array in that order, or a sparse
+    or dense ``(n, n)`` matrix — must hold ``exp(e_ij) / Σ_{k∈N(i)} exp(e_ik)``
+    on the edges and 0 elsewhere. Hidden cases include scores near 1000 (an
+    unstable ``exp`` overflows) and nodes with one neighbour. Classic mistake it
+    recognizes: a dense softmax over all ``n`` nodes (the zeros off the graph
+    get weight too).
+
+    Examples
+    --------
+    >>> check_neighbour_softmax(lambda A, e: graphs.edge_softmax(A, e)).passed
+    ✔ softmax over neighbours: all 3 hidden cases pass.
+    True
+    """
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(507)
+    cases = []
+    for A, shift in zip(_ch5_graphs(), (0.0, 1000.0, 0.0)):
+        A = sp.csr_array(A)
+        A.sort_indices()
+        e = rng.standard_normal(A.nnz) * 2 + shift
+        want = graphs.edge_softmax(A, e).toarray()
+        E = sp.csr_array((e, A.indices, A.indptr), shape=A.shape).toarray()
+        with np.errstate(over="ignore", invalid="ignore"):
+            Ex = np.exp(E - E.max(axis=1, keepdims=True))
+        dense_all = Ex / Ex.sum(axis=1, keepdims=True)
+        mistakes = [(dense_all, "this is a softmax over all n nodes: the non-neighbours (score 0 in a dense "
+                                "matrix) took weight too. Normalize each row over its stored entries only — "
+                                "masked attention with the graph as the mask")]
+        cases.append(((A, e), (want, mistakes, A)))
+
+    def compare(got, want):
+        ref, mistakes, A = want
+        arr = _as_dense_answer(got) if got is not None else None
+        if arr is not None and arr.shape == (A.nnz,):  # weights listed in CSR order
+            got = sp.csr_array((arr, A.indices, A.indptr), shape=A.shape)
+        return _diagnose(got, ref, mistakes, rtol=1e-9, atol=1e-12)
+
+    return run_checker("softmax over neighbours", neighbour_softmax, cases,
+                       "for each row i take s = scores[A.indptr[i]:A.indptr[i+1]]; w = exp(s - s.max()); "
+                       "w / w.sum() (or vectorized: np.maximum.reduceat and np.add.reduceat over A.indptr[:-1])",
+                       compare=compare)
 
 
 # --- chapter 6: numerical linear algebra in the age of AI ---

@@ -215,7 +215,7 @@ def transformation_figure(A, *, lim=None, title=None):
             ax.plot(*np.c_[-2 * lim * v, 2 * lim * v], color=color, lw=1.4, ls=ls,
                     label=f"eigen-direction {i + 1}: λ{i + 1} = {lam:.2f}")
         if len(drawn) == 1 and eigvals.size == 2:
-            ax.plot([], [], " ", label=f"(one eigen-direction only: λ{2} = {eigvals.real[1]:.2f} repeats it)")
+            ax.plot([], [], " ", label=f"(λ2 = {eigvals.real[1]:.2f} has the same line: defective)")
         eig_text = "real eigenvalues " + ", ".join(f"{lam:.2f}" for lam in eigvals.real)
     else:
         eig_text = f"complex eigenvalues {eigvals[0].real:.2f} ± {abs(eigvals[0].imag):.2f}i (no real eigenvector)"
@@ -228,7 +228,7 @@ def transformation_figure(A, *, lim=None, title=None):
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title or f"A = [[{A[0, 0]:.2f}, {A[0, 1]:.2f}], [{A[1, 0]:.2f}, {A[1, 1]:.2f}]]\n{eig_text}",
-                 fontsize=9, loc="left")
+                 fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.04, 1.0), fontsize=8, frameon=False, borderaxespad=0.0)
     return fig
 
@@ -1005,6 +1005,351 @@ def attention_explorer_figure(A, A_approx, labels, query, *, approx_name="approx
     fig.legend([exact_bars, approx_bars], ["exact $A$", approx_name], loc="outside lower right", ncols=2,
                fontsize=8, frameon=False)
     return fig
+
+
+# --- chapter 4: low-rank methods ---
+
+def images_figure(images, titles, *, width=2.8, suptitle=""):
+    """Grey-scale images side by side, equal aspect, no ticks (e.g. an image and its rank-k approximations).
+
+    All panels share the grey scale of the first image, so a reconstruction
+    that over- or undershoots shows as clipped black or white.
+
+    Examples
+    --------
+    >>> fig = images_figure([np.eye(4), np.ones((4, 4))], ["I", "ones"])
+    """
+    images = [np.asarray(M) for M in images]
+    h, w = images[0].shape
+    fig, axes = new_figure(len(images), width=width, height=width * h / w + 0.45)
+    axes = np.atleast_1d(axes)
+    lo, hi = float(images[0].min()), float(images[0].max())
+    for ax, M, title in zip(axes, images, titles):
+        ax.imshow(M, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=10)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def rank_tradeoff_figure(s, shape, *, marks=(), title_prefix=""):
+    """Three panels for a rank-k approximation of an ``m × n`` matrix: spectrum, storage, error.
+
+    Left: singular values ``σ_j`` on a log scale. Middle: numbers stored by
+    the factors, ``k (m + n + 1)``, against ``m n`` for the full matrix.
+    Right: relative errors ``σ_{k+1}/σ_1`` (spectral) and
+    ``(Σ_{j>k} σ_j²)^{1/2} / ‖A‖_F`` (Frobenius) — Eckart–Young.
+
+    Parameters
+    ----------
+    s : (p,) singular values, descending
+    shape : (m, n)
+    marks : ranks to mark with dotted lines
+
+    Examples
+    --------
+    >>> fig = rank_tradeoff_figure(0.5 ** np.arange(10), (10, 12), marks=[3])
+    """
+    s = np.asarray(s, dtype=float)
+    m, n = shape
+    p = s.size
+    ks = np.arange(1, p + 1)
+    tail = np.sqrt(np.maximum(np.cumsum((s ** 2)[::-1])[::-1], 0.0))       # tail[j] = ‖(σ_j, σ_{j+1}, ...)‖
+    frob = np.append(tail[1:], 0.0) / tail[0]
+    spec = np.append(s[1:], 0.0) / s[0]
+    fig, (ax1, ax2, ax3) = new_figure(3, width=3.6, height=3.0)
+    ax1.semilogy(ks, np.maximum(s, 1e-300), "-", lw=1.5)
+    ax1.set(xlabel="index $j$", ylabel=r"$\sigma_j$", title=f"{title_prefix}singular values")
+    ax2.plot(ks, ks * (m + n + 1), label="rank-$k$ factors $k(m+n+1)$")
+    ax2.axhline(m * n, color="0.4", ls="--", lw=1, label=f"full matrix $mn$ = {m * n:,}")
+    ax2.set(xlabel="rank $k$", ylabel="numbers stored", title="storage")
+    ax2.legend(fontsize=8)
+    ax3.semilogy(ks[:-1], spec[:-1], label=r"spectral $\sigma_{k+1}/\sigma_1$")
+    ax3.semilogy(ks[:-1], frob[:-1], label=r"Frobenius, tail / $\|A\|_F$")
+    ax3.set(xlabel="rank $k$", ylabel="relative error", title="error (Eckart–Young)")
+    ax3.legend(fontsize=8)
+    for ax in (ax1, ax2, ax3):
+        ax.grid(True, which="major", alpha=0.3)
+        for k in marks:
+            ax.axvline(k, color="0.5", ls=":", lw=1)
+    return fig
+
+
+def pca_scores_figure(ratio, scores, labels, *, title="", class_names=None):
+    """PCA summary: cumulative explained-variance ratio, and the data on its first two components.
+
+    Parameters
+    ----------
+    ratio : (d,) explained-variance ratio of every component, descending
+    scores : (n, 2) the data projected on the first two components
+    labels : (n,) integer class of each sample (colours)
+
+    Examples
+    --------
+    >>> fig = pca_scores_figure([0.7, 0.2, 0.1], np.zeros((4, 2)), [0, 1, 0, 1])
+    """
+    ratio = np.asarray(ratio, dtype=float)
+    scores = np.asarray(scores)
+    labels = np.asarray(labels)
+    fig, (ax1, ax2) = new_figure(2, width=4.2, height=3.4)
+    j = np.arange(1, ratio.size + 1)
+    ax1.bar(j, ratio, color="tab:blue", alpha=0.6, label="per component")
+    ax1.plot(j, np.cumsum(ratio), "o-", color="tab:red", ms=3, label="cumulative")
+    ax1.axhline(0.9, color="0.5", ls="--", lw=1, label="90%")
+    ax1.set(xlabel="component $j$", ylabel="explained-variance ratio", title=title or "explained variance",
+            ylim=(0, 1.05))
+    ax1.legend(fontsize=8)
+    for c in np.unique(labels):
+        name = class_names[c] if class_names is not None else f"class {c}"
+        ax2.scatter(scores[labels == c, 0], scores[labels == c, 1], s=8, alpha=0.6, label=name)
+    ax2.set(xlabel="PC 1 score", ylabel="PC 2 score", title="data on the first two components")
+    ax2.legend(fontsize=8, markerscale=2)
+    return fig
+
+
+def spectrum_explorer_figure(A, A_k, s, k, *, name="A", image=False, errors=None, residual=False):
+    """The spectrum explorer's picture: the matrix, its rank-k reconstruction, its singular values.
+
+    Parameters
+    ----------
+    A, A_k : (m, n) the matrix and its best rank-``k`` approximation
+    s : (p,) all singular values of ``A``, descending
+    k : int, the rank shown (marked on the spectrum; the tail ``j > k`` shaded)
+    name : str, names the matrix in the titles
+    image : bool, draw ``A`` as a grey-scale picture (equal aspect) rather than a heatmap
+    errors : (spectral, frobenius) relative errors to print, optional
+    residual : bool, show the residual ``A − A_k`` in the middle panel instead of ``A_k``
+
+    Examples
+    --------
+    >>> A = np.outer(np.arange(4.0), np.ones(3)); s = np.linalg.svd(A, compute_uv=False)
+    >>> fig = spectrum_explorer_figure(A, A, s, 1)
+    """
+    A, A_k, s = np.asarray(A), np.asarray(A_k), np.asarray(s, dtype=float)
+    middle = A - A_k if residual else A_k
+    fig = Figure(figsize=(9.6, 3.9), layout="constrained")
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.25]})
+    ax1, ax2, ax3 = axes
+    if image:
+        lo, hi = float(A.min()), float(A.max())
+        if residual:  # centre the residual on mid-grey so positive and negative errors both show
+            lo, hi = -(hi - lo) / 2, (hi - lo) / 2
+        ax1.imshow(A, cmap="gray", vmin=float(A.min()), vmax=float(A.max()), interpolation="nearest")
+        ax2.imshow(middle, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+        for ax in (ax1, ax2):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    else:
+        v = float(np.abs(A).max()) or 1.0
+        for ax, M in ((ax1, A), (ax2, middle)):
+            im = ax.imshow(M, cmap="RdBu_r", vmin=-v, vmax=v, aspect="auto", interpolation="nearest")
+            ax.set_xlabel("column", fontsize=9)
+            ax.set_ylabel("row", fontsize=9)
+            ax.tick_params(labelsize=9)
+        fig.colorbar(im, ax=ax2, shrink=0.8).ax.tick_params(labelsize=9)
+    m, n = A.shape
+    ax1.set_title(f"{name}\n{m} × {n}", fontsize=9)
+    ax2.set_title(f"residual A − A_k\nk = {k}" if residual else f"best rank-{k}\napproximation A_k", fontsize=9)
+    j = np.arange(1, s.size + 1)
+    floor = max(float(s[0]) * 1e-17, 1e-300)
+    ax3.semilogy(j, np.maximum(s, floor), "-", color="tab:blue", lw=1.5)
+    ax3.semilogy(j[k:], np.maximum(s[k:], floor), ".", color="tab:red", ms=4)
+    ax3.axvline(k + 0.5, color="k", ls="--", lw=1)
+    ax3.set_xlabel(f"index j\n(dashed: rank k = {k}; red: discarded tail)", fontsize=9)
+    ax3.set_ylabel(r"singular value $\sigma_j$", fontsize=9)
+    ax3.tick_params(labelsize=9)
+    ax3.grid(True, which="major", alpha=0.3)
+    if errors is not None:
+        spec, frob = errors
+        ax3.set_title(r"$\|A - A_k\|_2/\sigma_1 = \sigma_{k+1}/\sigma_1$" + f" = {spec:.3g}\n"
+                      + r"$\|A - A_k\|_F/\|A\|_F$ = tail energy" + f" = {frob:.3g}", fontsize=9)
+    return fig
+
+
+# --- chapter 5: graph neural networks ---
+
+def graph_layout(A, *, kind="spring", seed=0):
+    """2-D node positions ``(n, 2)`` for drawing a graph: ``"spring"`` (networkx), ``"circle"`` or ``"spectral"``.
+
+    ``"spectral"`` places node ``i`` at ``(u_2[i], u_3[i])``, the second and
+    third eigenvectors of the symmetric normalized Laplacian — the drawing
+    the chapter explains. Pass ``pos`` you computed once to every figure of a
+    graph so the pictures line up.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> graph_layout(sp.csr_array(np.ones((3, 3)) - np.eye(3)), kind="circle").shape
+    (3, 2)
+    """
+    import scipy.sparse as sp
+
+    n = A.shape[0]
+    if kind == "circle":
+        t = 2 * np.pi * np.arange(n) / n
+        return np.column_stack([np.cos(t), np.sin(t)])
+    if kind == "spectral":
+        from .graphs import laplacian
+
+        _, U = np.linalg.eigh(laplacian(A, "symmetric").toarray())
+        return U[:, 1:3].copy()
+    import networkx as nx
+
+    G = nx.from_scipy_sparse_array(sp.csr_array(A))
+    pos = nx.spring_layout(G, seed=seed)
+    return np.array([pos[i] for i in range(n)])
+
+
+def draw_graph(ax, A, pos, values=None, *, cmap="coolwarm", vmin=None, vmax=None, node_size=60, title="",
+               colorbar=False, cbar_label="", edge_alpha=0.35, labels=None):
+    """Draw edges as thin lines and nodes coloured by ``values`` (a signal on the nodes); returns the scatter.
+
+    A diverging colour map centred at 0 (the default when ``values`` has
+    both signs) shows the sign pattern of an eigenvector at a glance.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> fig, ax = new_figure(); A = sp.csr_array(np.ones((3, 3)) - np.eye(3))
+    >>> sc = draw_graph(ax, A, np.eye(3)[:, :2], values=[1.0, -1.0, 0.0])
+    """
+    from matplotlib.collections import LineCollection
+    import scipy.sparse as sp
+
+    pos = np.asarray(pos, dtype=float)
+    C = sp.triu(sp.csr_array(A), k=1).tocoo()
+    segs = np.stack([pos[C.row], pos[C.col]], axis=1)
+    ax.add_collection(LineCollection(segs, colors="0.45", linewidths=0.6, alpha=edge_alpha, zorder=1))
+    if values is None:
+        sc = ax.scatter(pos[:, 0], pos[:, 1], s=node_size, c="tab:blue", edgecolors="k", linewidths=0.4, zorder=2)
+    else:
+        v = np.asarray(values, dtype=float)
+        if vmin is None and vmax is None and v.min() < 0 < v.max():
+            vmax = float(np.abs(v).max())
+            vmin = -vmax
+        sc = ax.scatter(pos[:, 0], pos[:, 1], s=node_size, c=v, cmap=cmap, vmin=vmin, vmax=vmax,
+                        edgecolors="k", linewidths=0.4, zorder=2)
+        if colorbar:
+            cb = ax.figure.colorbar(sc, ax=ax, shrink=0.8)
+            cb.set_label(cbar_label)
+    if labels is not None:
+        for i, text in enumerate(labels):
+            ax.annotate(str(text), pos[i], fontsize=8, ha="center", va="center", zorder=3)
+    ax.set_title(title)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return sc
+
+
+def graph_signals_figure(A, pos, signals, *, width=3.6, height=3.2, cmap="coolwarm", share_scale=True,
+                         suptitle="", node_size=50):
+    """The same graph drawn once per signal, ``signals = {title: values}``, side by side with one colour bar.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> A = sp.csr_array(np.ones((3, 3)) - np.eye(3))
+    >>> fig = graph_signals_figure(A, np.eye(3)[:, :2], {"x": [1.0, 0.0, -1.0]})
+    """
+    fig, axes = new_figure(len(signals), width=width, height=height)
+    axes = np.atleast_1d(axes)
+    vals = [np.asarray(v, dtype=float) for v in signals.values()]
+    vmax = max(float(np.abs(v).max()) for v in vals) if share_scale else None
+    for ax, title, v in zip(axes, signals, vals):
+        vm = vmax if share_scale else float(np.abs(v).max())
+        sc = draw_graph(ax, A, pos, v, cmap=cmap, vmin=-vm if v.min() < 0 or share_scale else 0, vmax=vm,
+                        title=title, node_size=node_size)
+        if not share_scale:  # each panel its own scale, so each its own colour bar
+            fig.colorbar(sc, ax=ax, shrink=0.7)
+    if share_scale:
+        fig.colorbar(sc, ax=list(axes), shrink=0.8, label="value on the node")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def classes_figure(points, y, titles, *, class_names=None, width=3.4, height=3.2, xlabel="component 1",
+                   ylabel="component 2", suptitle=""):
+    """2-D point clouds (e.g. hidden representations after PCA), one panel each, coloured by class.
+
+    Examples
+    --------
+    >>> fig = classes_figure([np.eye(3)[:, :2]], np.array([0, 1, 1]), ["H"])
+    """
+    fig, axes = new_figure(len(points), width=width, height=height)
+    axes = np.atleast_1d(axes)
+    y = np.asarray(y)
+    classes = np.unique(y)
+    names = class_names or [f"class {c}" for c in classes]
+    for ax, P, title in zip(axes, points, titles):
+        P = np.asarray(P)
+        for c, name in zip(classes, names):
+            ax.scatter(P[y == c, 0], P[y == c, 1], s=14, alpha=0.8, label=str(name))
+        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    axes[0].legend(fontsize=9, loc="best")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, response, *, filter_label="",
+                                   kind_label="L"):
+    """The graph spectrum explorer's picture (six panels, 9.6 × 5.6 in: 960 × 560 px at 100 dpi).
+
+    Top: the graph coloured by eigenvector ``u_k``; the spectrum with
+    ``λ_k`` marked, each eigenvalue coloured by the filter's response ``g(λ)``; the graph
+    Fourier coefficients of the noisy and the filtered signal. Bottom: the
+    clean, noisy and filtered signals on the graph, on one colour scale.
+
+    Parameters
+    ----------
+    A : (n, n) sparse adjacency; pos : (n, 2) layout
+    lam : (n,) ascending eigenvalues; U : (n, n) eigenvectors
+    k : int, 0-based column of ``U`` shown (labelled ``u_{k+1}``: eigenvectors are numbered from 1)
+    clean, noisy, filtered : (n,) signals
+    response : (n,) g(λ) at the eigenvalues
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from lalib import graphs
+    >>> A = graphs.adjacency_matrix([[0, 1], [1, 2], [2, 0]]); lam, U = graphs.graph_fourier_basis(graphs.laplacian(A))
+    >>> x = np.array([1.0, 0.0, -1.0])
+    >>> fig = graph_spectrum_explorer_figure(A, np.eye(3)[:, :2], lam, U, 1, x, x, x, np.ones(3))
+    """
+    fig, axes = new_figure(3, 2, width=3.2, height=2.8)  # 9.6 × 5.6 in: 960 × 560 px as shown
+    (a_mode, a_spec, a_four), (a_clean, a_noisy, a_filt) = axes
+    n = len(lam)
+    draw_graph(a_mode, A, pos, U[:, k], title=f"eigenvector $u_{{{k + 1}}}$, $\\lambda_{{{k + 1}}}$ = {lam[k]:.3f}",
+               node_size=40)
+    idx = np.arange(1, n + 1)  # eigenvalues numbered 1..n, as in the chapter (λ_1 = 0)
+    # Each eigenvalue coloured by the filter's response there: dark green is kept, white removed.
+    sc = a_spec.scatter(idx, lam, c=response, cmap="Greens", vmin=0.0, vmax=1.0, s=22, edgecolors="0.3",
+                        linewidths=0.5, label=r"$\lambda_j$, colour $g(\lambda_j)$")
+    a_spec.plot([k + 1], [lam[k]], "o", ms=10, mfc="none", mec="red", mew=2, label=f"$\\lambda_{{{k + 1}}}$")
+    a_spec.set(xlabel="index $j$", ylabel=f"eigenvalue of ${kind_label}$", title=f"filter: {filter_label}")
+    cb = fig.colorbar(sc, ax=a_spec, shrink=0.8, pad=0.02)
+    cb.set_label(r"response $g(\lambda)$")
+    a_spec.legend(fontsize=9, loc="upper left")
+    a_spec.grid(True, alpha=0.3)
+    xh_noisy, xh_filt = U.T @ noisy, U.T @ filtered
+    a_four.plot(idx, np.abs(xh_noisy), "-", color="0.5", lw=1, label="noisy")
+    a_four.plot(idx, np.abs(xh_filt), "-", color="tab:green", lw=1.5, label="filtered")
+    a_four.axvline(k + 1, color="red", lw=1, ls=":")
+    a_four.set(xlabel="frequency index $j$", ylabel=r"$|\hat x_j|$", title="graph Fourier coefficients")
+    a_four.legend(fontsize=9)
+    a_four.grid(True, alpha=0.3)
+    vm = float(max(np.abs(clean).max(), np.abs(noisy).max(), np.abs(filtered).max()))
+    err_noisy = np.linalg.norm(noisy - clean) / np.linalg.norm(clean)
+    err_filt = np.linalg.norm(filtered - clean) / np.linalg.norm(clean)
+    draw_graph(a_clean, A, pos, clean, vmin=-vm, vmax=vm, title="clean signal", node_size=40)
+    draw_graph(a_noisy, A, pos, noisy, vmin=-vm, vmax=vm, title=f"noisy: rel. error {err_noisy:.2f}", node_size=40)
+    sc = draw_graph(a_filt, A, pos, filtered, vmin=-vm, vmax=vm, title=f"filtered: rel. error {err_filt:.2f}",
+                    node_size=40)
+    fig.colorbar(sc, ax=[a_clean, a_noisy, a_filt], shrink=0.8, label="signal value")
 
 
 # --- chapter 6: numerical linear algebra in the age of AI ---
