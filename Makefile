@@ -86,7 +86,11 @@ test-notebooks: $(VENV)/.installed-test
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--nbval-cell-timeout=120 $(NOTEBOOKS)
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(TEST_ENV) $(PY) benchmarks/run.py
 
 notebooks: $(VENV)/.installed-test

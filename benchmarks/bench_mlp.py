@@ -21,6 +21,7 @@ import tracemalloc
 
 import numpy as np
 
+from _peers import NOT_INSTALLED, torch_cpu, torch_version
 from lalib import mlp
 
 SIZES = [784, 512, 512, 10]
@@ -55,6 +56,29 @@ def products_only(params, X, deltas, which):
     return run
 
 
+def torch_step(params, X, y):
+    """The same step in PyTorch on the CPU (same weights, dtype and threads): forward, loss, autograd backward."""
+    torch = torch_cpu()
+    if torch is None:
+        return None
+    Ws = [torch.tensor(params[f"W{i}"], requires_grad=True) for i in (1, 2, 3)]
+    bs = [torch.tensor(params[f"b{i}"], requires_grad=True) for i in (1, 2, 3)]
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+
+    def step():
+        for p in Ws + bs:
+            p.grad = None
+        A = Xt
+        for i, (W, b) in enumerate(zip(Ws, bs)):
+            A = A @ W + b
+            if i < 2:
+                A = torch.relu(A)
+        loss = torch.nn.functional.cross_entropy(A, yt)
+        loss.backward()
+        return loss
+    return step
+
+
 def measure(dtype):
     rng = np.random.default_rng(0)
     params = mlp.mlp_init(SIZES, rng=rng, dtype=dtype)
@@ -64,36 +88,47 @@ def measure(dtype):
     arrays = {"A1": cache["A1"], "A2": cache["A2"],
               "d1": np.ones((BATCH, 512), dtype), "d2": np.ones((BATCH, 512), dtype),
               "d3": np.ones((BATCH, 10), dtype)}
-    t_step, t_8, t_6 = best_of_interleaved([lambda: mlp.mlp_loss_and_grads(params, X, y),
-                                            products_only(params, X, arrays, 8),
-                                            products_only(params, X, arrays, 6)])
+    fns = [lambda: mlp.mlp_loss_and_grads(params, X, y), products_only(params, X, arrays, 8),
+           products_only(params, X, arrays, 6)]
+    t_step_torch = torch_step(params, X, y)
+    if t_step_torch is not None:
+        fns.append(t_step_torch)
+    times = best_of_interleaved(fns)
+    t_step, t_8, t_6 = times[:3]
+    t_torch = times[3] if len(times) > 3 else None
     tracemalloc.start()
     mlp.mlp_loss_and_grads(params, X, y)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     macs = BATCH * sum(a * b for a, b in zip(SIZES[:-1], SIZES[1:]))  # one pass of X W products
     flops = 2 * (3 * macs - BATCH * SIZES[0] * SIZES[1])  # forward + weight grads + deltas (not dX)
-    return t_step, t_8, t_6, peak, flops
+    return t_step, t_8, t_6, peak, flops, t_torch
 
 
 def main():
     rows = []
     for dtype in (np.float64, np.float32):
-        t_step, t_8, t_6, peak, flops = measure(dtype)
+        t_step, t_8, t_6, peak, flops, t_torch = measure(dtype)
         ratio = t_step / t_8
         rows.append((np.dtype(dtype).name, t_step, t_8, t_6, ratio, t_step / t_6, flops / t_step / 1e9,
-                     peak / 2 ** 20))
+                     peak / 2 ** 20, t_torch))
     print("## MLP: one training step against its matrix products (chapter 2)\n")
     print(f"A {'-'.join(map(str, SIZES))} ReLU MLP, softmax cross-entropy, batch {BATCH}; "
           f"`mlp.mlp_loss_and_grads` (input checks included) against the bare matrix products of the "
           f"same step, best of 40 runs taken in turn, measured in this run.\n")
     print("| dtype | step (ms) | 8 products (ms) | 6 products (ms) | step / 8 products | step / 6 products "
-          "| GFLOP/s of the step | peak extra memory (MiB) | target ≤ 1.5× |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, t_step, t_8, t_6, ratio, ratio6, gflops, mem in rows:
+          "| GFLOP/s of the step | peak extra memory (MiB) | target ≤ 1.5× | | PyTorch CPU step (ms) "
+          "| lalib / PyTorch |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, t_step, t_8, t_6, ratio, ratio6, gflops, mem, t_torch in rows:
         verdict = "PASS" if ratio <= TARGET else "MISS"
+        torch_cols = (f"{1e3 * t_torch:.2f} | {t_step / t_torch:.2f}×" if t_torch is not None
+                      else f"{NOT_INSTALLED} | –")
         print(f"| {name} | {1e3 * t_step:.2f} | {1e3 * t_8:.2f} | {1e3 * t_6:.2f} | {ratio:.2f}× | "
-              f"{ratio6:.2f}× | {gflops:.1f} | {mem:.1f} | {verdict} |")
+              f"{ratio6:.2f}× | {gflops:.1f} | {mem:.1f} | {verdict} | | {torch_cols} |")
+    print(f"\nPeer: {torch_version()} — the same weights, dtype and batch; forward, cross-entropy and autograd "
+          "backward (`loss.backward()`), timed in turn with the lalib step. No target: the column shows what "
+          "a practitioner's framework costs for the same step. (PyTorch's memory is not seen by tracemalloc.)")
     print("\nThe 8 products are the 3 of the forward pass, the 3 weight gradients "
           "`A_{l-1}^T δ_l` and the 2 deltas `δ_l W_l^T` sent back to the hidden layers (the input "
           "needs no gradient, so `δ_1 W_1^T` is skipped). The target is judged on those 8, "

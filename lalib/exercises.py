@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import attention, embeddings, graphs, lowrank, mlp
+from . import attention, embeddings, graphs, linalg, lowrank, mlp
 
 __all__ = ["CheckResult", "run_checker", "check_value"]
 
@@ -1161,3 +1161,169 @@ def check_neighbour_softmax(neighbour_softmax) -> CheckResult:
                        "for each row i take s = scores[A.indptr[i]:A.indptr[i+1]]; w = exp(s - s.max()); "
                        "w / w.sum() (or vectorized: np.maximum.reduceat and np.add.reduceat over A.indptr[:-1])",
                        compare=compare)
+
+
+# --- chapter 6: numerical linear algebra in the age of AI ---
+
+def _strakos_matrix(n=48, lam1=0.1, lamn=100.0, rho=0.9):
+    """Strakoš's diagonal matrix: plain Lanczos on it loses orthogonality within a few dozen steps."""
+    i = np.arange(1, n + 1)
+    return np.diag(lam1 + (i - 1) / (n - 1) * (lamn - lam1) * rho ** (n - i))
+
+
+def check_lanczos_full_reorth(candidate) -> CheckResult:
+    """Check a learner's ``lanczos(A, v0, m)`` returning ``(V, T)`` with full reorthogonalization (chapter 6).
+
+    ``V : (n, m)`` must have orthonormal columns to 1e-10 spanning the Krylov
+    space of ``A`` and ``v0``, and ``T : (m, m)`` must equal ``VᵀAV``. The hidden
+    cases include Strakoš's matrix, on which the plain three-term recurrence
+    loses orthogonality completely.
+
+    Examples
+    --------
+    >>> from lalib.linalg import lanczos_basis
+    >>> check_lanczos_full_reorth(lambda A, v0, m: lanczos_basis(A, m, reorth="full", v0=v0)).passed
+    ✔ Lanczos with full reorthogonalization: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(606)
+    B = rng.standard_normal((30, 30))
+    cases = [(B + B.T, rng.standard_normal(30), 8), (_strakos_matrix(), np.ones(48), 40),
+             (np.diag(np.linspace(1.0, 2.0, 60)), rng.standard_normal(60), 25)]
+
+    def compare(got, case):
+        A, v0, m = case
+        if not isinstance(got, tuple) or len(got) != 2:
+            return False, "return the pair (V, T)"
+        V, T = (np.asarray(g, dtype=float) for g in got)
+        if V.shape != (A.shape[0], m) or T.shape != (m, m):
+            return False, f"V must be ({A.shape[0]}, {m}) and T ({m}, {m}); got {V.shape} and {T.shape}"
+        loss = float(np.linalg.norm(V.T @ V - np.eye(m), 2))
+        if not loss < 1e-10:
+            return False, f"||VᵀV − I||₂ = {loss:.1e}: the Lanczos vectors are not orthonormal"
+        if not np.allclose(T, V.T @ A @ V, atol=1e-8 * np.abs(A).max()):
+            return False, "T differs from VᵀAV"
+        K = np.empty((A.shape[0], min(m, 6)))
+        x = v0 / np.linalg.norm(v0)
+        for j in range(K.shape[1]):  # the first Krylov vectors must lie in span(V)
+            K[:, j] = x
+            x = A @ x
+            x /= np.linalg.norm(x)
+        if np.linalg.norm(K - V @ (V.T @ K)) > 1e-6:
+            return False, "span(V) does not contain v0, A v0, A² v0, …: start from v0/||v0|| and multiply by A"
+        return True, ""
+
+    return run_checker("Lanczos with full reorthogonalization", candidate,
+                       [((A, v0, m), (A, v0, m)) for A, v0, m in cases],
+                       "after w = A v_j − α_j v_j − β_{j−1} v_{j−1}, remove from w its components along ALL "
+                       "previous vectors, twice: w -= V[:, :j+1] @ (V[:, :j+1].T @ w). Without it, the vectors "
+                       "lose orthogonality as soon as a Ritz value converges (Paige).", compare=compare)
+
+
+def check_pairwise_sum_fp16(candidate) -> CheckResult:
+    """Check a learner's ``pairwise_sum(x)`` of a float16 vector, summed in float16 (chapter 6).
+
+    The answer must be a float16 number (every partial sum rounded to float16)
+    whose error obeys the pairwise bound :math:`\\lceil\\log_2 n\\rceil\\,u\\sum|x_i|`
+    — which a sequential float16 sum breaks on these cases.
+
+    Examples
+    --------
+    >>> from lalib.linalg import lowp_sum
+    >>> check_pairwise_sum_fp16(lambda x: lowp_sum(x, "pairwise")).passed
+    ✔ pairwise float16 sum: all 4 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(616)
+    xs = [rng.uniform(0, 1, 5000), np.ones(4096), rng.uniform(0, 2, 20001), rng.normal(1, 0.3, 3)]
+    xs = [x.astype(np.float16) for x in xs]
+    u = np.finfo(np.float16).eps / 2
+
+    def compare(got, x):
+        try:
+            value = float(np.asarray(got).reshape(()))
+        except (TypeError, ValueError):
+            return False, f"expected one number, got {type(got).__name__}"
+        if float(np.float16(value)) != value:
+            return False, ("the result is not a float16 number: sum in float16 (np.float16 partial sums), "
+                           "not in float64")
+        exact = float(np.sum(x.astype(np.float64)))
+        bound = max(1, int(np.ceil(np.log2(x.size)))) * u * float(np.sum(np.abs(x.astype(np.float64))))
+        if abs(value - exact) > bound:
+            return False, (f"error {abs(value - exact):.3g} above the pairwise bound ⌈log₂n⌉·u·Σ|x| = {bound:.3g} "
+                           f"(n = {x.size}) — a running (sequential) sum grows like n·u")
+        return True, ""
+
+    return run_checker("pairwise float16 sum", candidate, [((x,), x) for x in xs],
+                       "split the vector in two halves, sum each half pairwise (recursively, or level by level: "
+                       "x[0::2] + x[1::2]) and add the two float16 results; a running sum stagnates once it is "
+                       "2¹¹ times larger than the terms.", compare=compare)
+
+
+def check_softmax_fp16(candidate) -> CheckResult:
+    """Check a learner's ``softmax16(x)``: rows of float16 scores → float16 probabilities (chapter 6).
+
+    Hidden scores reach 60, where :math:`e^x` overflows float16
+    (:math:`e^{11.1} \\approx 65504`, its largest number) unless the row maximum
+    is subtracted first; the sum of the exponentials must not lose the small
+    terms (accumulate in float32).
+
+    Examples
+    --------
+    >>> from lalib.linalg import lowp_softmax
+    >>> check_softmax_fp16(lowp_softmax).passed
+    ✔ float16 softmax: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(626)
+    xs = [rng.normal(0, 1, (4, 16)), rng.normal(40, 8, (3, 64)), rng.normal(0, 3, (2, 3000))]
+    xs = [x.astype(np.float16) for x in xs]
+
+    def compare(got, x):
+        if got is None:
+            return False, "your function returned None (did you forget `return`?)"
+        p = np.asarray(got)
+        if p.shape != x.shape:
+            return False, f"shape {p.shape}, expected {x.shape}"
+        if p.dtype != np.float16:
+            return False, f"return float16 probabilities (p.astype(np.float16)); got {p.dtype}"
+        if not np.all(np.isfinite(p)):
+            return False, "the result has NaN or inf: exp overflowed float16"
+        want = attention.softmax(x.astype(np.float64))
+        err = float(np.max(np.abs(p.astype(np.float64) - want)))
+        if err > 2e-3:
+            return False, f"probabilities differ from the float64 softmax by up to {err:.2g}"
+        return True, ""
+
+    return run_checker("float16 softmax", candidate, [((x,), x) for x in xs],
+                       "subtract each row's maximum before np.exp (no overflow: every exponent ≤ 0), sum the "
+                       "exponentials in float32, divide, and return the result as float16.", compare=compare)
+
+
+def check_jl_dimension(candidate) -> CheckResult:
+    """Check a learner's ``jl_dim(n, eps)``: the smallest integer k the Johnson–Lindenstrauss lemma allows (chapter 6).
+
+    Examples
+    --------
+    >>> from lalib.linalg import jl_dimension
+    >>> check_jl_dimension(jl_dimension).passed
+    ✔ Johnson–Lindenstrauss dimension: all 5 hidden cases pass.
+    True
+    """
+    cases = [((n, eps), linalg.jl_dimension(n, eps))
+             for n, eps in [(10, 0.5), (1000, 0.1), (10**6, 0.2), (50, 0.9), (10**9, 0.05)]]
+
+    def compare(got, want):
+        try:
+            k = int(got)
+        except (TypeError, ValueError):
+            return False, f"expected an integer, got {type(got).__name__}"
+        if k != got:
+            return False, f"a dimension is a whole number; got {got!r}"
+        if k != want:
+            return False, f"k = {k}, expected {want}"
+        return True, ""
+
+    return run_checker("Johnson–Lindenstrauss dimension", candidate, cases,
+                       "k = ⌈4 ln n / (ε²/2 − ε³/3)⌉ — natural log, and round UP: the lemma needs k at least "
+                       "that large.", compare=compare)

@@ -931,3 +931,796 @@ def random_orthogonal(n, rng=None, dtype=np.float64):
     d = np.sign(np.diag(R))
     d[d == 0] = 1.0  # probability zero, but never divide a column by 0
     return (Q * d).astype(dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------
+# Chapter 6: Krylov subspaces and Lanczos, random projections, reduced precision
+# ---------------------------------------------------------------------------
+
+__all__ += [
+    "lanczos_basis",
+    "lanczos",
+    "planted_graph_laplacian",
+    "jl_dimension",
+    "random_projection_matrix",
+    "random_projection",
+    "distance_distortion",
+    "lowp_sum",
+    "lowp_dot",
+    "lowp_softmax",
+]
+
+_REORTH = ("none", "full", "selective")
+
+
+def _lanczos_operator(A, v0, n):
+    """``(matvec, v0, n, dtype)`` for Lanczos; a callable's output is checked at each product."""
+    matvec, v0, n, dtype = _as_operator(A, v0, n)
+    if n < 2:
+        raise ValueError(f"A must be at least 2 x 2 for Lanczos; got n = {n}")
+
+    def checked(x):
+        y = np.asarray(matvec(x))
+        if y.shape not in ((n,), (n, 1)):
+            raise ValueError(f"A(x) must return a vector of length {n}; got shape {y.shape}")
+        y = y.reshape(n).astype(dtype, copy=False)
+        check_finite(y, "A @ x")
+        return y
+
+    return checked, v0, n, dtype
+
+
+def _start_vector(v0, n, dtype, rng):
+    v = rng.standard_normal(n).astype(dtype) if v0 is None else v0.astype(dtype, copy=True)
+    nv = np.linalg.norm(v)
+    if nv == 0.0:
+        raise ValueError("v0 must not be the zero vector")
+    return v / nv
+
+
+def _orthogonalize(w, V):
+    """Remove from ``w`` its components along the orthonormal columns of ``V``: twice (CGS2).
+
+    One pass of classical Gram–Schmidt leaves an error of order κ·ε; the second
+    pass brings it to ε ("twice is enough", Kahan–Parlett).
+    """
+    if V.shape[1] == 0:
+        return w
+    w = w - V @ (V.T @ w)
+    return w - V @ (V.T @ w)
+
+
+def _fresh_direction(V, n, dtype, rng):
+    """A random unit vector orthogonal to the columns of ``V`` (after an invariant subspace is found).
+
+    When ``V`` already has ``n`` columns it spans everything: the zero vector is returned
+    (and goes with beta = 0, so the decomposition ``AV = VT`` is exact).
+    """
+    if V.shape[1] >= n:
+        return np.zeros(n, dtype=dtype)
+    for _ in range(5):
+        w = _orthogonalize(rng.standard_normal(n).astype(dtype), V)
+        nw = np.linalg.norm(w)
+        if nw > 1e-8:
+            return w / nw
+    raise ValueError(f"cannot extend the Krylov basis: it already spans R^{n}")
+
+
+def _ritz(T, tridiagonal=False):
+    """Eigenpairs of the small projected matrix ``T`` (ascending); O(m²) when it is tridiagonal."""
+    if tridiagonal:
+        return scipy.linalg.eigh_tridiagonal(np.diag(T).copy(), np.diag(T, 1).copy())
+    return np.linalg.eigh(T)
+
+
+def _extend(matvec, V, T, j0, m, reorth, rng, tnorm_floor=0.0):
+    """Lanczos steps ``j0 .. m-1``: fill columns ``j0+1 .. m`` of ``V`` and rows of ``T``.
+
+    On entry ``V[:, :j0+1]`` is orthonormal and ``T[:j0, :j0]`` (with its
+    coupling to row ``j0``) is filled. On exit ``V[:, m]`` is the next Lanczos
+    vector and ``T[m-1, m]`` (stored in the returned ``beta``) its coefficient.
+    Returns ``beta`` and the number of products with ``A``.
+    """
+    n = V.shape[0]
+    eps = np.finfo(V.dtype).eps
+    beta = T[j0, j0 - 1] if j0 > 0 else 0.0
+    for j in range(j0, m):
+        w = matvec(V[:, j])
+        if reorth == "full":
+            # Gram-Schmidt against the whole basis, repeated when it cancelled much of w
+            # (the DGKS test, as in ARPACK): V^T V = I to working precision.
+            Vj = V[:, :j + 1]
+            norm_before = np.linalg.norm(w)
+            h = Vj.T @ w
+            w -= Vj @ h
+            if np.linalg.norm(w) < 0.717 * norm_before:
+                h2 = Vj.T @ w
+                w -= Vj @ h2
+                h += h2
+            alpha = h[j]
+        else:
+            # The three-term recurrence  beta_j v_{j+1} = A v_j - alpha_j v_j - beta_{j-1} v_{j-1}.
+            if j > 0:
+                w = w - beta * V[:, j - 1]
+            alpha = V[:, j] @ w
+            w = w - alpha * V[:, j]
+        T[j, j] = alpha
+        if reorth == "selective" and j > 0:
+            # Parlett-Scott: orthogonality is lost only towards converged Ritz vectors
+            # (Paige), so purge w of those whose residual bound |beta_j s_ji| is small.
+            theta, S = _ritz(T[:j + 1, :j + 1], tridiagonal=True)
+            tnorm = max(np.max(np.abs(theta)), tnorm_floor)
+            bounds = np.abs(np.linalg.norm(w) * S[j, :])
+            good = bounds <= np.sqrt(eps) * tnorm
+            if np.any(good):
+                Y = V[:, :j + 1] @ S[:, good]
+                w = w - Y @ (Y.T @ w)
+        beta = np.linalg.norm(w)
+        if beta <= eps * max(abs(alpha), 1.0) * n:
+            # Invariant subspace found: continue with a fresh direction (T decouples, beta = 0).
+            beta = 0.0
+            V[:, j + 1] = _fresh_direction(V[:, :j + 1], n, V.dtype, rng)
+        else:
+            V[:, j + 1] = w / beta
+        if j + 1 < T.shape[0]:
+            T[j, j + 1] = T[j + 1, j] = beta
+    return beta, m - j0
+
+
+def lanczos_basis(A, m, *, reorth="none", v0=None, n=None, rng=None):
+    r"""``m`` steps of the Lanczos process: a Krylov basis ``V`` and the tridiagonal ``T = VᵀAV``.
+
+    For symmetric ``A`` and a unit start vector :math:`v_1`, the Lanczos vectors
+    span the Krylov subspace
+    :math:`\mathcal K_m(A, v_1) = \mathrm{span}\{v_1, Av_1, \dots, A^{m-1}v_1\}`
+    and obey the three-term recurrence
+
+    .. math::
+        \beta_j v_{j+1} = A v_j - \alpha_j v_j - \beta_{j-1} v_{j-1},
+        \qquad \alpha_j = v_j^T A v_j,\ \ \beta_j = \|\cdot\|_2,
+
+    i.e. :math:`AV_m = V_m T_m + \beta_m v_{m+1} e_m^T` with
+    :math:`T_m = \mathrm{tridiag}(\beta, \alpha, \beta)`. In exact arithmetic
+    :math:`V_m^TV_m = I`. In floating point, the plain recurrence
+    (``reorth="none"``) loses orthogonality as soon as a Ritz value converges
+    (Paige, 1980), and copies of converged eigenvalues — *ghost* Ritz values —
+    appear in :math:`T_m`. ``"full"`` re-orthogonalizes each new vector against
+    all previous ones (twice, O(n j) per step); ``"selective"`` only against the
+    converged Ritz vectors (Parlett–Scott), whose residual bound
+    :math:`|\beta_j s_{j,i}| \le \sqrt{\varepsilon}\,\|T_j\|`.
+
+    This returns the raw process, with no stopping test, so that its loss of
+    orthogonality can be watched; :func:`lanczos` is the eigensolver.
+
+    Chapter 6 (Krylov subspaces and Lanczos).
+
+    Parameters
+    ----------
+    A : (n, n) array_like, scipy.sparse matrix, or callable
+        Symmetric; or a function ``x -> A @ x``.
+    m : int
+        Number of steps (basis vectors), ``1 <= m <= n`` when reorthogonalizing.
+    reorth : {"none", "full", "selective"}
+    v0 : (n,) array_like, optional
+        Start vector (non-zero); default Gaussian from ``rng``.
+    n : int, optional
+        Vector length; needed only when ``A`` is a callable and ``v0`` is None.
+    rng : numpy.random.Generator, optional
+
+    Returns
+    -------
+    V : (n, m) ndarray
+        The Lanczos vectors as columns.
+    T : (m, m) ndarray
+        The symmetric tridiagonal matrix of the recurrence coefficients.
+
+    Examples
+    --------
+    >>> V, T = lanczos_basis(np.diag(np.arange(1.0, 11.0)), 4, v0=np.ones(10))
+    >>> V.shape, T.shape, bool(np.allclose(V.T @ V, np.eye(4)))
+    ((10, 4), (4, 4), True)
+    """
+    reorth = check_choice(reorth, "reorth", _REORTH)
+    rng = check_rng(rng)
+    if n is not None:
+        n = check_positive_int(n, "n")
+    matvec, v0, n, dtype = _lanczos_operator(A, v0, n)
+    m = check_positive_int(m, "m", maximum=n if reorth != "none" else None,
+                           why="an orthonormal basis of R^n has at most n vectors")
+    V = np.zeros((n, m + 1), dtype=dtype, order="F")  # columns contiguous: fast V^T w
+    V[:, 0] = _start_vector(v0, n, dtype, rng)
+    T = np.zeros((m, m), dtype=np.float64)
+    _extend(matvec, V, T, 0, m, reorth, rng)
+    return V[:, :m], T
+
+
+def lanczos(A, k, which="largest", tol=1e-10, reorth="full", rng=None, *, v0=None, n=None,
+            ncv=None, max_iter=None, return_history=False):
+    r"""The ``k`` largest or smallest eigenpairs of a symmetric matrix by the Lanczos method.
+
+    Lanczos builds an orthonormal basis :math:`V_m` of the Krylov subspace
+    :math:`\mathcal K_m(A, v_1)` with the three-term recurrence of
+    :func:`lanczos_basis`, so that :math:`AV_m = V_mT_m + \beta_m v_{m+1}e_m^T`.
+    The eigenpairs :math:`(\theta_i, s_i)` of the small tridiagonal :math:`T_m`
+    give *Ritz pairs* :math:`(\theta_i, y_i = V_m s_i)`, and the extreme ones
+    converge first, to the extreme eigenpairs of ``A``. Their residual needs no
+    product with ``A``:
+
+    .. math:: \|Ay_i - \theta_i y_i\|_2 = |\beta_m\, s_{m,i}|,
+
+    the last component of :math:`s_i` times the last β. The method stops when
+    :math:`|\beta_m s_{m,i}| \le \mathrm{tol}\cdot\|T_m\|_2` for all ``k``
+    wanted pairs; then each :math:`\theta_i` is within that bound of an
+    eigenvalue of ``A`` (and within its square over the gap, for symmetric ``A``).
+
+    Only products :math:`x \mapsto Ax` are used, so ``A`` may be dense, sparse,
+    or a function. With ``reorth="full"`` the basis has at most ``ncv`` vectors:
+    when it is full without convergence, the method *restarts thickly*
+    (Wu & Simon, 2000): it keeps the best Ritz vectors at the wanted end plus
+    the residual direction — equivalent to ARPACK's implicit restart — so memory
+    stays :math:`O(n\cdot\mathrm{ncv})`. With ``"none"`` or ``"selective"`` the
+    basis grows up to ``max_iter`` vectors without restart; plain Lanczos then
+    produces ghost copies of converged eigenvalues, which are removed here by
+    merging Ritz values that agree to :math:`\sqrt{\varepsilon}` (their vectors
+    are not reliable: use ``"full"`` for eigenvectors).
+
+    **Smallest eigenvalues of a graph Laplacian.** Krylov subspaces are shift
+    invariant, :math:`\mathcal K_m(A - \sigma I, v) = \mathcal K_m(A, v)`, so
+    Lanczos finds both ends of the spectrum equally: ``which="smallest"``
+    simply keeps the smallest Ritz values. The shift matters for methods that
+    only find the eigenvalue of largest *magnitude* (power iteration, ARPACK's
+    ``"LM"`` mode): for the normalized Laplacian, whose spectrum lies in
+    :math:`[0, 2]`, the smallest eigenvalues of
+    :math:`L_{sym}` are the largest of :math:`2I - L_{sym} = I + D^{-1/2}AD^{-1/2}`
+    (positive semidefinite); for the combinatorial one, use
+    :math:`\lambda_{\max} I - L` with :math:`\lambda_{\max} \le 2 d_{\max}`.
+    Convergence is governed by the gaps relative to the spread of the spectrum
+    (:math:`(\lambda_2-\lambda_1)/(\lambda_n-\lambda_1)`), which a shift does
+    not change; only shift-and-invert (a factorization) would.
+
+    Chapter 6 (Krylov subspaces and Lanczos).
+
+    Parameters
+    ----------
+    A : (n, n) array_like, scipy.sparse matrix, or callable
+        Symmetric (not checked: a non-symmetric ``A`` gives meaningless output);
+        or a function ``x -> A @ x`` for ``x : (n,)``.
+    k : int
+        Number of eigenpairs, ``1 <= k < n``.
+    which : {"largest", "smallest"}
+        Algebraically largest or smallest eigenvalues.
+    tol : float
+        Relative residual bound at which a Ritz pair counts as converged.
+    reorth : {"full", "selective", "none"}
+        Reorthogonalization of the Lanczos vectors (see :func:`lanczos_basis`).
+    rng : numpy.random.Generator, optional
+        For the default start vector.
+    v0 : (n,) array_like, optional
+        Start vector.
+    n : int, optional
+        Vector length; needed only when ``A`` is a callable and ``v0`` is None.
+    ncv : int, optional
+        Basis size between restarts (``"full"`` only); default
+        ``min(n, max(2k + 10, 30))``.
+    max_iter : int, optional
+        Maximum number of products with ``A``; default ``max(100 * ncv, 1000)``
+        (``"full"``) and ``min(n, ...)`` steps without restart for the others.
+    return_history : bool
+        Also return the convergence history.
+
+    Returns
+    -------
+    eigenvalues : (k,) ndarray
+        Ascending.
+    eigenvectors : (n, k) ndarray
+        Unit columns, ``eigenvectors[:, i]`` goes with ``eigenvalues[i]``.
+    history : dict, only if ``return_history``
+        ``"ritz_values"`` : list of (k,) arrays, the wanted Ritz values at each check;
+        ``"residuals"`` : list of (k,) arrays, their bounds :math:`|\beta_m s_{m,i}|`;
+        ``"matvecs"`` : list of int, the products with ``A`` made by each check;
+        ``"n_matvec"`` : int; ``"n_restarts"`` : int; ``"converged"`` : bool;
+        ``"basis"`` : (n, m) the last Krylov basis; ``"T"`` : (m, m) its projected matrix.
+
+    Warns
+    -----
+    NotConvergedWarning
+        If ``max_iter`` products pass before all ``k`` residual bounds meet ``tol``.
+
+    Examples
+    --------
+    >>> A = np.diag(np.arange(1.0, 101.0))
+    >>> vals, vecs = lanczos(A, 3, rng=np.random.default_rng(0))
+    >>> np.round(vals, 8)
+    array([ 98.,  99., 100.])
+    """
+    which = check_choice(which, "which", ("largest", "smallest"))
+    reorth = check_choice(reorth, "reorth", _REORTH)
+    tol = check_positive_float(tol, "tol", allow_zero=True)
+    rng = check_rng(rng)
+    if n is not None:
+        n = check_positive_int(n, "n")
+    matvec, v0, n, dtype = _lanczos_operator(A, v0, n)
+    k = check_positive_int(k, "k", maximum=n - 1, why="Lanczos finds at most n - 1 eigenpairs; use eigh for all")
+    if ncv is None:
+        ncv = min(n, max(2 * k + 10, 30))
+    else:
+        ncv = check_positive_int(ncv, "ncv", maximum=n)
+        if ncv < k + 2:
+            raise ValueError(f"ncv must be at least k + 2 = {k + 2}; got {ncv}")
+    restart = reorth == "full"
+    if max_iter is None:
+        if restart:
+            max_iter = max(100 * ncv, 1000)
+        else:  # the basis grows without restart; with reorthogonalization it cannot exceed n vectors
+            max_iter = max(20 * k, 300) if reorth == "none" else min(n, max(20 * k, 300))
+    else:
+        max_iter = check_positive_int(max_iter, "max_iter")
+    m_cap = ncv if restart else max_iter
+    eps = np.finfo(dtype).eps
+
+    V = np.zeros((n, m_cap + 1), dtype=dtype, order="F")  # columns contiguous: fast V^T w
+    V[:, 0] = _start_vector(v0, n, dtype, rng)
+    T = np.zeros((m_cap, m_cap), dtype=np.float64)
+    history = {"ritz_values": [], "residuals": [], "matvecs": [], "n_matvec": 0, "n_restarts": 0,
+               "converged": False}
+
+    def wanted(theta):
+        return np.arange(len(theta))[-k:] if which == "largest" else np.arange(k)
+
+    j0, n_matvec, converged = 0, 0, False
+    theta = S = idx = None
+    tnorm = 0.0
+    while True:
+        # Extend the basis: to ncv vectors (thick restart), or one step at a time (no restart).
+        m = m_cap if restart else min(j0 + max(1, j0 // 10), m_cap)  # check often early, less later
+        beta, used = _extend(matvec, V, T, j0, m, reorth, rng)
+        n_matvec += used
+        theta, S = _ritz(T[:m, :m], tridiagonal=not restart)
+        tnorm = max(tnorm, np.max(np.abs(theta)))
+        if not restart and reorth == "none":
+            theta, S = _merge_ghosts(theta, S, tnorm, eps)
+        idx = wanted(theta) if len(theta) >= k else np.arange(len(theta))
+        bounds = np.abs(beta * S[m - 1, idx])
+        history["ritz_values"].append(theta[idx].copy())
+        history["residuals"].append(bounds)
+        history["matvecs"].append(n_matvec)
+        if len(idx) == k and np.all(bounds <= tol * tnorm):
+            converged = True
+            break
+        if n_matvec >= max_iter or (not restart and m >= m_cap):
+            break
+        if not restart:
+            j0 = m
+            continue
+        # Thick restart: keep l Ritz vectors at the wanted end, then the residual direction v_{m+1}.
+        l = min(ncv - 2, k + (ncv - k) // 2)
+        keep = np.arange(m)[-l:] if which == "largest" else np.arange(l)
+        Y = V[:, :m] @ S[:, keep]
+        r = V[:, m].copy()
+        V[:, :l] = Y
+        V[:, l] = r
+        T[:] = 0.0
+        T[np.arange(l), np.arange(l)] = theta[keep]
+        T[:l, l] = T[l, :l] = beta * S[m - 1, keep]  # the "arrow": A y_i = theta_i y_i + beta s_mi v_{m+1}
+        j0 = l
+        history["n_restarts"] += 1
+
+    vals = theta[idx]
+    vecs = V[:, :S.shape[0]] @ S[:, idx]
+    vecs /= np.linalg.norm(vecs, axis=0)
+    history.update(n_matvec=n_matvec, converged=converged, basis=V[:, :S.shape[0]], T=T[:S.shape[0], :S.shape[0]])
+    if not converged:
+        worst = float(np.max(history["residuals"][-1])) if len(history["residuals"][-1]) else np.inf
+        warnings.warn(
+            f"lanczos stopped after {n_matvec} products with A without convergence: the largest residual "
+            f"bound |beta s_mi| is {worst:.2e} > tol * ||T|| = {tol * tnorm:.2e}. Likely cause: wanted "
+            f"eigenvalues clustered relative to the spread of the spectrum; raise max_iter or ncv, "
+            f"or loosen tol" + ("" if reorth == "full" else " (or use reorth='full', which restarts)"),
+            NotConvergedWarning, stacklevel=2)
+    order = np.argsort(vals)
+    vals, vecs = vals[order], vecs[:, order]
+    if return_history:
+        return vals, vecs, history
+    return vals, vecs
+
+
+def _merge_ghosts(theta, S, tnorm, eps):
+    """Drop Ritz values that repeat a neighbour to sqrt(eps)·‖T‖ (ghosts of plain Lanczos)."""
+    if len(theta) < 2:
+        return theta, S
+    keep = np.ones(len(theta), dtype=bool)
+    keep[1:] = np.diff(theta) > np.sqrt(eps) * tnorm
+    return theta[keep], S[:, keep]
+
+
+def planted_graph_laplacian(n, n_blocks=6, rng=None):
+    r"""The normalized Laplacian of a random graph with structure at both ends of its spectrum.
+
+    A stochastic block model on ``n`` nodes: a random ring (so the graph is
+    connected), a sparse Erdős–Rényi background of mean degree 4,
+    ``n_blocks`` dense *communities* (mean internal degree 10, 12, …) and
+    ``n_blocks`` dense *bipartite pairs* (two halves joined by random edges,
+    mean degree 10, 12, …); about a fifth to a quarter of the nodes in each kind. Its
+    normalized Laplacian
+
+    .. math:: L_{sym} = I - D^{-1/2} A D^{-1/2}, \qquad 0 = \lambda_1 \le \dots \le \lambda_n \le 2,
+
+    has a few eigenvalues well below the bulk around 1 — every block is a dense
+    subgraph weakly tied to the rest (a sparse cut), so the ``2 n_blocks``
+    smallest eigenvalues, :math:`\lambda_1 = 0` included, belong to the blocks
+    — and one eigenvalue near 2 per bipartite pair (a vector that changes sign
+    across the pair). It is a test matrix on which the extreme eigenpairs are
+    meaningful and
+    computable to 1e-10 by Lanczos in a few hundred products. Built in
+    :math:`O(n + |E|)`, never densified.
+
+    Chapter 6 (the extreme eigenpairs of a large graph).
+
+    Parameters
+    ----------
+    n : int, >= 200 * n_blocks
+        Number of nodes.
+    n_blocks : int
+        Number of communities, and of bipartite pairs.
+    rng : numpy.random.Generator, optional
+
+    Returns
+    -------
+    L : (n, n) scipy.sparse CSR array
+        Symmetric, with unit diagonal.
+
+    Examples
+    --------
+    >>> L = planted_graph_laplacian(2000, rng=np.random.default_rng(0))
+    >>> L.shape, bool(abs(L - L.T).max() == 0)
+    ((2000, 2000), True)
+    """
+    n_blocks = check_positive_int(n_blocks, "n_blocks")
+    n = check_positive_int(n, "n")
+    if n < 200 * n_blocks:
+        raise ValueError(f"n must be at least 200 * n_blocks = {200 * n_blocks}; got {n}")
+    rng = check_rng(rng)
+    perm = rng.permutation(n)
+    rows, cols = [perm], [np.roll(perm, 1)]  # a ring through all nodes: one connected component
+
+    def add_edges(a, b, n_edges):
+        rows.append(rng.choice(a, n_edges))
+        cols.append(rng.choice(b, n_edges))
+
+    add_edges(perm, perm, 2 * n)  # background: mean degree 4
+    base = n // (5 * n_blocks)
+    grow = max(1, base // 8)  # blocks of different sizes and degrees: distinct eigenvalues
+    start = 0
+    for b in range(n_blocks):
+        size, deg = base + grow * b, 10 + 2 * b
+        block = perm[start:start + size]
+        add_edges(block, block, deg * size // 2)
+        start += size
+    for b in range(n_blocks):
+        half, deg = (base + grow * b) // 2, 10 + 2 * b
+        P, Q = perm[start:start + half], perm[start + half:start + 2 * half]
+        add_edges(P, Q, deg * half)
+        start += 2 * half
+    i, j = np.concatenate(rows), np.concatenate(cols)
+    off = i != j
+    A = sp.csr_array((np.ones(int(off.sum())), (i[off], j[off])), shape=(n, n))
+    A = sp.csr_array(((A + A.T) > 0).astype(np.float64))  # simple, undirected graph
+    d_inv_sqrt = 1.0 / np.sqrt(np.asarray(A.sum(axis=1)).ravel())
+    S = sp.diags_array(d_inv_sqrt) @ A @ sp.diags_array(d_inv_sqrt)
+    return sp.csr_array(sp.eye_array(n) - S)
+
+
+# --- random projections (Johnson–Lindenstrauss) ---
+
+def jl_dimension(n_points, eps):
+    r"""The target dimension the Johnson–Lindenstrauss lemma asks for: ``n_points`` points, distortion ``eps``.
+
+    For any ``n`` points in :math:`\mathbb R^d` and :math:`0 < \varepsilon < 1`,
+    a random projection to
+
+    .. math:: k \ \ge\ \frac{4 \ln n}{\varepsilon^2/2 - \varepsilon^3/3}
+
+    dimensions keeps every squared pairwise distance within a factor
+    :math:`1 \pm \varepsilon` with positive probability (Dasgupta & Gupta's
+    proof of the lemma; Achlioptas, 2003, for the sparse ±1 projection).
+    ``k`` depends on ``n`` only through :math:`\log n` and not at all on ``d``.
+
+    Chapter 6 (sketching).
+
+    Parameters
+    ----------
+    n_points : int, >= 2
+    eps : float in (0, 1)
+
+    Returns
+    -------
+    k : int
+
+    Examples
+    --------
+    >>> jl_dimension(1000, 0.5)
+    332
+    """
+    n_points = check_positive_int(n_points, "n_points")
+    if n_points < 2:
+        raise ValueError(f"n_points must be at least 2 (distances need two points); got {n_points}")
+    eps = check_positive_float(eps, "eps")
+    if eps >= 1:
+        raise ValueError(f"eps must lie in (0, 1); got {eps}")
+    return int(np.ceil(4.0 * np.log(n_points) / (eps ** 2 / 2 - eps ** 3 / 3)))
+
+
+def random_projection_matrix(d, k, kind="gaussian", rng=None):
+    r"""A ``d × k`` random projection ``R`` with :math:`\mathbb E[\|x^TR\|^2] = \|x\|^2`.
+
+    * ``"gaussian"``: :math:`R_{ij} \sim \mathcal N(0, 1/k)`, dense.
+    * ``"achlioptas"``: :math:`R_{ij} = \sqrt{3/k}\cdot\{+1, 0, -1\}` with
+      probabilities :math:`1/6, 2/3, 1/6` (Achlioptas, 2003): two thirds of the
+      entries are zero, the rest a sign — a sparse CSR matrix, products need no
+      multiplications by Gaussian numbers.
+
+    Chapter 6 (sketching).
+
+    Parameters
+    ----------
+    d : int
+        Input dimension.
+    k : int
+        Target dimension.
+    kind : {"gaussian", "achlioptas"}
+    rng : numpy.random.Generator, optional
+
+    Returns
+    -------
+    R : (d, k) ndarray (gaussian) or scipy.sparse CSR array (achlioptas)
+
+    Examples
+    --------
+    >>> random_projection_matrix(100, 20, "achlioptas", np.random.default_rng(0)).shape
+    (100, 20)
+    """
+    d = check_positive_int(d, "d")
+    k = check_positive_int(k, "k")
+    kind = check_choice(kind, "kind", ("gaussian", "achlioptas"))
+    rng = check_rng(rng)
+    if kind == "gaussian":
+        return rng.standard_normal((d, k)) / np.sqrt(k)
+    u = rng.random((d, k))
+    signs = np.where(u < 1 / 6, 1.0, np.where(u > 5 / 6, -1.0, 0.0))
+    return sp.csr_array(signs * np.sqrt(3.0 / k))
+
+
+def random_projection(X, k, kind="gaussian", rng=None):
+    r"""Project the rows of ``X`` to ``k`` dimensions: :math:`Y = XR`, ``R`` from :func:`random_projection_matrix`.
+
+    By the Johnson–Lindenstrauss lemma, with ``k >= jl_dimension(n, eps)``
+    every pairwise distance is kept within :math:`1 \pm \varepsilon`
+    (squared), with high probability. A *sketch*: a random linear map that
+    keeps the geometry that matters — Linformer, Performer and randomized SVD
+    are built on the same idea.
+
+    Chapter 6 (sketching).
+
+    Parameters
+    ----------
+    X : (n, d) array_like
+    k : int
+    kind : {"gaussian", "achlioptas"}
+    rng : numpy.random.Generator, optional
+
+    Returns
+    -------
+    Y : (n, k) ndarray
+
+    Examples
+    --------
+    >>> random_projection(np.eye(5), 3, rng=np.random.default_rng(0)).shape
+    (5, 3)
+    """
+    X = as_float_array(X, "X", ndim=2)
+    R = random_projection_matrix(X.shape[1], k, kind, rng)
+    if sp.issparse(R):
+        # For a dense X, one BLAS product with the ±1 (and 0) entries beats a sparse product at density 1/3.
+        R = R.toarray()
+    return (X @ R.astype(X.dtype, copy=False)).astype(X.dtype, copy=False)
+
+
+def distance_distortion(X, Y):
+    r"""Ratios :math:`\|y_i - y_j\|^2 / \|x_i - x_j\|^2` over all pairs ``i < j``.
+
+    The Johnson–Lindenstrauss guarantee is that every ratio lies in
+    :math:`[1 - \varepsilon, 1 + \varepsilon]`. Forms all ``n(n-1)/2`` pairs:
+    meant for a few thousand points at most.
+
+    Chapter 6 (sketching).
+
+    Parameters
+    ----------
+    X : (n, d) array_like
+        Original points, pairwise distinct.
+    Y : (n, k) array_like
+        Their images.
+
+    Returns
+    -------
+    ratios : (n (n - 1) / 2,) ndarray
+
+    Examples
+    --------
+    >>> distance_distortion([[0.0, 0.0], [3.0, 4.0]], [[0.0], [5.0]])
+    array([1.])
+    """
+    X = as_float_array(X, "X", ndim=2)
+    Y = as_float_array(Y, "Y", ndim=2)
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(f"Y must have one row per row of X ({X.shape[0]}); got {Y.shape[0]}")
+    if X.shape[0] < 2:
+        raise ValueError(f"X must have at least 2 rows (points); got {X.shape[0]}")
+
+    def sq_dists(Z):
+        g = np.einsum("ij,ij->i", Z, Z)
+        D = g[:, None] + g[None, :] - 2.0 * (Z @ Z.T)  # Gram trick: one matrix product
+        iu = np.triu_indices(Z.shape[0], 1)
+        return np.maximum(D[iu], 0.0)
+
+    dx, dy = sq_dists(X), sq_dists(Y)
+    if np.any(dx == 0):
+        raise ValueError("X must have pairwise distinct rows (a zero distance has no distortion ratio)")
+    return dy / dx
+
+
+# --- reduced precision: summation, dot products, softmax ---
+
+_LOWP = (np.float16, np.float32, np.float64)
+
+
+def _check_dtype(dtype, name):
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be a float dtype (np.float16, np.float32 or np.float64); got {dtype!r}") from None
+    if dt not in [np.dtype(t) for t in _LOWP]:
+        raise TypeError(f"{name} must be np.float16, np.float32 or np.float64; got {dt}")
+    return dt
+
+
+def _pairwise(x):
+    """Pairwise (cascade) sum of a 1-D array, every partial sum rounded to ``x.dtype``.
+
+    Level by level: add neighbours in pairs until one number is left, so every
+    term passes through only ⌈log₂ n⌉ additions.
+    """
+    while x.shape[0] > 1:
+        if x.shape[0] % 2:
+            x = np.concatenate([x, np.zeros(1, dtype=x.dtype)])  # adding 0 is exact
+        x = x[0::2] + x[1::2]
+    return x[0]
+
+
+def lowp_sum(x, method="sequential", dtype=np.float16):
+    r"""Sum a vector in a given floating-point format, sequentially or pairwise.
+
+    The inputs are first rounded to ``dtype``, then every partial sum is
+    rounded to ``dtype`` (unit roundoff :math:`u`: :math:`2^{-11}` for float16,
+    :math:`2^{-24}` for float32). Higham (1993) bounds the error by
+
+    .. math::
+        |\hat s - s| \lesssim (n-1)\,u \sum_i |x_i| \ \ \text{(sequential)},\qquad
+        |\hat s - s| \lesssim \lceil\log_2 n\rceil\,u \sum_i |x_i| \ \ \text{(pairwise)}.
+
+    In float16 a sequential running sum also *stagnates*: once it exceeds
+    :math:`2^{11}` times a term, adding the term changes nothing.
+
+    Chapter 6 (reduced precision).
+
+    Parameters
+    ----------
+    x : (n,) array_like
+    method : {"sequential", "pairwise"}
+    dtype : {np.float16, np.float32, np.float64}
+
+    Returns
+    -------
+    float
+        The computed sum (its value in ``dtype``, returned as a Python float).
+
+    Examples
+    --------
+    >>> lowp_sum(np.full(4096, 1.0), "sequential"), lowp_sum(np.full(4096, 1.0), "pairwise")
+    (2048.0, 4096.0)
+    """
+    method = check_choice(method, "method", ("sequential", "pairwise"))
+    dt = _check_dtype(dtype, "dtype")
+    with np.errstate(over="ignore"):
+        x = as_float_array(x, "x", ndim=1).astype(dt)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"x must be representable in {dt} (it overflows to infinity when rounded)")
+    with np.errstate(over="ignore"):
+        if method == "sequential":
+            return float(np.add.accumulate(x, dtype=dt)[-1])  # strictly left to right
+        return float(_pairwise(x))
+
+
+def lowp_dot(x, y, dtype=np.float16, accumulate=np.float32, method="sequential"):
+    r"""The dot product :math:`x^Ty` with inputs and products in ``dtype`` and the sum in ``accumulate``.
+
+    Each product :math:`x_iy_i` is rounded to ``dtype`` (as a float16 tensor
+    core's inputs are), then the products are summed in ``accumulate`` by
+    :func:`lowp_sum`. Mixed precision (Micikevicius et al., 2018) stores float16
+    and accumulates in float32: the error is then dominated by the ``n·u`` of
+    the accumulator's :math:`u = 2^{-24}`, not float16's :math:`2^{-11}`.
+
+    Chapter 6 (reduced precision).
+
+    Parameters
+    ----------
+    x, y : (n,) array_like
+    dtype : {np.float16, np.float32, np.float64}
+        Format of the inputs and of each product.
+    accumulate : {np.float16, np.float32, np.float64}
+        Format of the running sum.
+    method : {"sequential", "pairwise"}
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> lowp_dot(np.ones(4096), np.ones(4096), np.float16, np.float16)
+    2048.0
+    """
+    dt = _check_dtype(dtype, "dtype")
+    acc = _check_dtype(accumulate, "accumulate")
+    method = check_choice(method, "method", ("sequential", "pairwise"))
+    x = as_float_array(x, "x", ndim=1)
+    y = as_float_array(y, "y", ndim=1, shape=(x.shape[0],))
+    with np.errstate(over="ignore"):
+        prod = (x.astype(dt) * y.astype(dt)).astype(dt)
+    if not np.all(np.isfinite(prod)):
+        raise ValueError(f"x * y overflows in {dt}; scale the inputs")
+    return lowp_sum(prod.astype(acc), method, acc)
+
+
+def lowp_softmax(x, axis=-1, dtype=np.float16, accumulate=np.float32, shift=True):
+    r"""Softmax computed in reduced precision, with or without the max shift.
+
+    .. math:: \mathrm{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}},\qquad m = \max_j x_j.
+
+    The inputs and the exponentials are rounded to ``dtype``; the sum of the
+    exponentials (the normalization) runs in ``accumulate``; the result is
+    rounded to ``dtype``. With ``shift=False`` the exponential of a score above
+    :math:`\ln(65504) \approx 11.1` overflows float16 to ``inf``, and the row's
+    probabilities become ``nan`` (inf/inf) or 0 — returned as such, because
+    that failure is the lesson; :func:`lalib.attention.softmax` always shifts.
+
+    Chapter 6 (reduced precision).
+
+    Parameters
+    ----------
+    x : (..., n) array_like
+    axis : int
+    dtype, accumulate : {np.float16, np.float32, np.float64}
+    shift : bool
+
+    Returns
+    -------
+    p : ndarray of ``dtype``, same shape as ``x``
+
+    Examples
+    --------
+    >>> lowp_softmax(np.array([0.0, 20.0]), shift=False)
+    array([ 0., nan], dtype=float16)
+    """
+    dt = _check_dtype(dtype, "dtype")
+    acc = _check_dtype(accumulate, "accumulate")
+    x = as_float_array(x, "x", ndim=range(1, 33))
+    if not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis must be an integer in [-{x.ndim}, {x.ndim}); got {axis!r}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = x.astype(dt)
+        if shift:
+            z = (z - z.max(axis=axis, keepdims=True)).astype(dt)
+        e = np.exp(z).astype(dt)
+        s = e.astype(acc).sum(axis=axis, keepdims=True, dtype=acc)
+        return (e.astype(acc) / s).astype(dt)

@@ -1350,4 +1350,41 @@ def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, re
     sc = draw_graph(a_filt, A, pos, filtered, vmin=-vm, vmax=vm, title=f"filtered: rel. error {err_filt:.2f}",
                     node_size=40)
     fig.colorbar(sc, ax=[a_clean, a_noisy, a_filt], shrink=0.8, label="signal value")
+
+
+# --- chapter 6: numerical linear algebra in the age of AI ---
+
+def ritz_values_figure(T, eigenvalues=None, *, top=None, title="Ritz values of $T_j$ against the step $j$",
+                       width=5.6, height=3.8):
+    """The Ritz values (eigenvalues of the leading ``j × j`` block of ``T``) at every step ``j``.
+
+    Ritz values that repeat a neighbour to 1e-8 (relative) are circled in red:
+    ghost copies, impossible in exact arithmetic before step ``n``. Dotted lines
+    mark the true ``eigenvalues``; ``top`` restricts the y-range to
+    the band holding the largest ones, where ghosts of plain Lanczos show up.
+
+    Examples
+    --------
+    >>> fig = ritz_values_figure(np.diag([1.0, 2.0, 3.0]) + np.diag([0.5, 0.5], 1) + np.diag([0.5, 0.5], -1))
+    """
+    T = np.asarray(T, dtype=float)
+    fig, ax = new_figure(width=width, height=height)
+    ghost_label = "second copy (ghost)"
+    for j in range(1, T.shape[0] + 1):
+        theta = np.linalg.eigvalsh(T[:j, :j])
+        # a Ritz value equal to its lower neighbour to 1e-8 relative is a repeated copy of one eigenvalue
+        dup = np.zeros(j, dtype=bool)
+        dup[1:] = np.diff(theta) < 1e-8 * np.max(np.abs(theta))
+        ax.plot(np.full(j, j), theta, "o", ms=2.5, color="C0", label="Ritz values" if j == 1 else None)
+        if dup.any():
+            ax.plot(np.full(dup.sum(), j), theta[dup], "o", ms=7, mfc="none", color="C3", label=ghost_label)
+            ghost_label = None
+    if eigenvalues is not None:
+        for i, lam in enumerate(np.asarray(eigenvalues, dtype=float)):
+            ax.axhline(lam, color="0.6", ls=":", lw=0.8, label="eigenvalues of A" if i == 0 else None)
+    if top is not None:
+        ax.set_ylim(*top)
+    ax.set(xlabel="Lanczos step $j$", ylabel="Ritz value", title=title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
     return fig

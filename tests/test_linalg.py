@@ -515,6 +515,17 @@ BAD_INPUT = [
     (lambda: linalg.random_orthogonal(2.5), TypeError, "n must be an integer"),
     (lambda: linalg.random_orthogonal(3, rng=42), TypeError, "rng"),
     (lambda: linalg.random_orthogonal(3, dtype=np.int64), TypeError, "dtype"),
+    # chapter 6 (each function has more bad-input cases in test_linalg_nla.py)
+    (lambda: linalg.lanczos_basis(np.eye(5), 0), ValueError, "m must be a positive"),
+    (lambda: linalg.lanczos(np.eye(5), 5), ValueError, "k must be at most 4"),
+    (lambda: linalg.planted_graph_laplacian(100), ValueError, "n must be at least"),
+    (lambda: linalg.jl_dimension(100, 1.5), ValueError, "eps must lie in"),
+    (lambda: linalg.random_projection_matrix(10, 5, "fourier"), ValueError, "kind"),
+    (lambda: linalg.random_projection(np.ones(4), 2), ValueError, "X must be 2-D"),
+    (lambda: linalg.distance_distortion(np.eye(3), np.eye(2)), ValueError, "Y must have one row per row of X"),
+    (lambda: linalg.lowp_sum(np.ones(3), "kahan"), ValueError, "method"),
+    (lambda: linalg.lowp_dot(np.ones(3), np.ones(4)), ValueError, "y must have shape"),
+    (lambda: linalg.lowp_softmax(np.ones((2, 3)), axis=2), ValueError, "axis must be an integer"),
 ]
 
 
