@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import attention, embeddings, lowrank, mlp
+from . import attention, embeddings, graphs, lowrank, mlp
 
 __all__ = ["CheckResult", "run_checker", "check_value"]
 
@@ -947,3 +947,217 @@ def check_lora_params(answer) -> CheckResult:
     return check_value("LoRA parameters for GPT-3", answer, 96 * 4 * lowrank.lora_num_params(12288, 12288, 8),
                        "per adapted matrix A is d × r and B is r × d: r (d + d) numbers; four matrices "
                        "(W_q, W_k, W_v, W_o) per layer, 96 layers", rtol=0, atol=0.5)
+
+
+# --- chapter 5: graph neural networks ---
+
+def _as_dense_answer(got):
+    """A learner's matrix answer (sparse or dense) as a dense float array, or None if it is not one."""
+    import scipy.sparse as sp
+
+    if sp.issparse(got):
+        return got.toarray().astype(float)
+    try:
+        return np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+def _diagnose(got, want, mistakes, rtol=1e-9, atol=1e-12):
+    """Compare with the reference; if it fails, name the first known mistake the answer matches."""
+    if got is None:
+        return False, "your function returned None (did you forget `return`?)"
+    arr = _as_dense_answer(got)
+    if arr is None:
+        return False, f"expected a matrix (NumPy or scipy.sparse), got {type(got).__name__}"
+    ok, reason = _close(arr, want, rtol, atol)
+    if ok:
+        return True, ""
+    for wrong, explanation in mistakes:
+        if arr.shape == wrong.shape and np.allclose(arr, wrong, rtol=rtol, atol=atol):
+            return False, explanation
+    return False, reason
+
+
+def _ch5_graphs():
+    """Small hidden graphs: a weighted one, a path with an isolated node, a star."""
+    import networkx as nx
+
+    rng = np.random.default_rng(505)
+    G = nx.gnm_random_graph(7, 10, seed=5)
+    for u, v in G.edges:
+        G[u][v]["weight"] = float(rng.uniform(0.5, 2.0))
+    path = nx.path_graph(4)
+    path.add_node(4)
+    return [graphs.adjacency_matrix(G), graphs.adjacency_matrix(path), graphs.adjacency_matrix(nx.star_graph(5))]
+
+
+def _inv_sqrt_degrees(A):
+    d = np.asarray(A.sum(axis=1)).ravel()
+    return np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 0.0), d
+
+
+def check_normalized_adjacency(normalized_adjacency) -> CheckResult:
+    """Check ``normalized_adjacency(A) -> D^{-1/2} A D^{-1/2}`` (isolated nodes: 0) (chapter 5).
+
+    ``A`` is a scipy.sparse CSR adjacency; the answer may be sparse or dense.
+    Classic mistakes it recognizes: ``D^{-1} A`` (one side only),
+    ``D^{-1} A D^{-1}``, and a division by zero at an isolated node.
+
+    Examples
+    --------
+    >>> f = lambda A: np.eye(A.shape[0]) - graphs.laplacian(A, "symmetric").toarray() - np.diag(
+    ...     (graphs.degrees(A) == 0).astype(float))
+    >>> check_normalized_adjacency(f).passed
+    ✔ symmetric normalized adjacency: all 3 hidden cases pass.
+    True
+    """
+    cases = []
+    for A in _ch5_graphs():
+        s, d = _inv_sqrt_degrees(A)
+        Ad = A.toarray()
+        inv = s * s
+        want = s[:, None] * Ad * s[None, :]
+        mistakes = [(inv[:, None] * Ad, "this is D⁻¹A (each row divided by its degree, a random-walk matrix); "
+                                        "the symmetric form divides entry (i, j) by √(d_i d_j): D^{-1/2} on "
+                                        "both sides"),
+                    (inv[:, None] * Ad * inv[None, :], "this divides by d_i d_j (D⁻¹ on both sides); use "
+                                                       "D^{-1/2} = diag(1/√d) on each side")]
+        cases.append(((A,), (want, mistakes)))
+    return run_checker("symmetric normalized adjacency", normalized_adjacency, cases,
+                       "d = A.sum(axis=1); s = 1/sqrt(d) where d > 0 and 0 at isolated nodes; "
+                       "return diag(s) @ A @ diag(s)",
+                       compare=lambda got, want: _diagnose(got, *want))
+
+
+def check_renormalized_adjacency(renormalized_adjacency) -> CheckResult:
+    """Check ``renormalized_adjacency(A) -> D̃^{-1/2}(A + I)D̃^{-1/2}``, ``D̃`` the degrees of ``A + I`` (chapter 5).
+
+    Classic mistakes it recognizes: forgetting the self loops
+    (``D^{-1/2} A D^{-1/2}``), adding ``I`` but normalizing with the degrees
+    of ``A`` (``D^{-1/2}(A + I)D^{-1/2}``), and ``D̃^{-1}(A + I)``.
+
+    Examples
+    --------
+    >>> check_renormalized_adjacency(graphs.renormalized_adjacency).passed
+    ✔ renormalized adjacency: all 3 hidden cases pass.
+    True
+    """
+    cases = []
+    for A in _ch5_graphs():
+        n = A.shape[0]
+        Ad = A.toarray()
+        At = Ad + np.eye(n)
+        dt = At.sum(axis=1)
+        st = 1 / np.sqrt(dt)
+        s, _ = _inv_sqrt_degrees(A)
+        want = st[:, None] * At * st[None, :]
+        mistakes = [(s[:, None] * Ad * s[None, :], "no self loops: this is D^{-1/2} A D^{-1/2}; add the identity "
+                                                   "first, Ã = A + I, so each node keeps its own features"),
+                    (s[:, None] * At * s[None, :], "the degrees must be those of Ã = A + I (each one larger by "
+                                                   "1), not those of A"),
+                    (At / dt[:, None], "this is D̃⁻¹Ã (rows sum to 1); the renormalization is symmetric: "
+                                       "D̃^{-1/2} on both sides")]
+        cases.append(((A,), (want, mistakes)))
+    return run_checker("renormalized adjacency", renormalized_adjacency, cases,
+                       "At = A + I; d = At.sum(axis=1); return diag(1/sqrt(d)) @ At @ diag(1/sqrt(d))",
+                       compare=lambda got, want: _diagnose(got, *want))
+
+
+def check_chebyshev_filter(chebyshev_filter) -> CheckResult:
+    """Check ``chebyshev_filter(L, x, coeffs, lmax) -> Σ_k c_k T_k(L̃) x`` with ``L̃ = 2L/lmax − I`` (chapter 5).
+
+    Classic mistakes it recognizes: the recurrence run on ``L`` instead of
+    the rescaled ``L̃``, and ``T_k = L̃ T_{k−1}`` without the factor 2 and the
+    ``− T_{k−2}`` term (plain powers of ``L̃``).
+
+    Examples
+    --------
+    >>> check_chebyshev_filter(graphs.chebyshev_filter).passed
+    ✔ Chebyshev filter: all 3 hidden cases pass.
+    True
+    """
+    rng = np.random.default_rng(506)
+
+    def run(Lop, x, c):
+        y, prev, cur = c[0] * x, x, Lop(x)
+        if len(c) > 1:
+            y = y + c[1] * cur
+        for k in range(2, len(c)):
+            prev, cur = cur, 2 * Lop(cur) - prev
+            y = y + c[k] * cur
+        return y
+
+    def powers(Lop, x, c):
+        y, cur = c[0] * x, x
+        for k in range(1, len(c)):
+            cur = Lop(cur)
+            y = y + c[k] * cur
+        return y
+
+    cases = []
+    for A, K in zip(_ch5_graphs(), (3, 5, 6)):
+        L = graphs.laplacian(A)
+        lmax = float(np.linalg.eigvalsh(L.toarray()).max())
+        x = rng.standard_normal(A.shape[0])
+        c = rng.standard_normal(K + 1)
+        Lt = lambda v, L=L, lmax=lmax: 2 / lmax * (L @ v) - v  # noqa: E731
+        want = graphs.chebyshev_filter(L, x, c, lmax=lmax)
+        mistakes = [(run(lambda v, L=L: L @ v, x, c), "the recurrence must run on the rescaled L̃ = 2L/λ_max − I, "
+                                                      "whose spectrum is in [−1, 1], not on L"),
+                    (powers(Lt, x, c), "these are powers L̃ᵏx; Chebyshev polynomials obey "
+                                       "T_k = 2 L̃ T_{k−1} − T_{k−2}, with T_0 x = x and T_1 x = L̃ x")]
+        cases.append(((L, x, c, lmax), (want, mistakes)))
+    return run_checker("Chebyshev filter", chebyshev_filter, cases,
+                       "xs = [x, Lt(x)] with Lt(v) = 2/lmax * (L @ v) - v; then xs.append(2*Lt(xs[-1]) - xs[-2]); "
+                       "return sum(c_k * xs[k])",
+                       compare=lambda got, want: _diagnose(got, *want, rtol=1e-8, atol=1e-10))
+
+
+def check_neighbour_softmax(neighbour_softmax) -> CheckResult:
+    """Check ``neighbour_softmax(A, scores)``: a softmax over each node's neighbours only (chapter 5).
+
+    ``A`` is a CSR matrix with sorted indices, ``scores`` one score per
+    stored entry (``scores[A.indptr[i]:A.indptr[i+1]]`` are node ``i``'s
+    neighbours). The answer — an ``(nnz,)`` array in that order, or a sparse
+    or dense ``(n, n)`` matrix — must hold ``exp(e_ij) / Σ_{k∈N(i)} exp(e_ik)``
+    on the edges and 0 elsewhere. Hidden cases include scores near 1000 (an
+    unstable ``exp`` overflows) and nodes with one neighbour. Classic mistake it
+    recognizes: a dense softmax over all ``n`` nodes (the zeros off the graph
+    get weight too).
+
+    Examples
+    --------
+    >>> check_neighbour_softmax(lambda A, e: graphs.edge_softmax(A, e)).passed
+    ✔ softmax over neighbours: all 3 hidden cases pass.
+    True
+    """
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(507)
+    cases = []
+    for A, shift in zip(_ch5_graphs(), (0.0, 1000.0, 0.0)):
+        A = sp.csr_array(A)
+        A.sort_indices()
+        e = rng.standard_normal(A.nnz) * 2 + shift
+        want = graphs.edge_softmax(A, e).toarray()
+        E = sp.csr_array((e, A.indices, A.indptr), shape=A.shape).toarray()
+        with np.errstate(over="ignore", invalid="ignore"):
+            Ex = np.exp(E - E.max(axis=1, keepdims=True))
+        dense_all = Ex / Ex.sum(axis=1, keepdims=True)
+        mistakes = [(dense_all, "this is a softmax over all n nodes: the non-neighbours (score 0 in a dense "
+                                "matrix) took weight too. Normalize each row over its stored entries only — "
+                                "masked attention with the graph as the mask")]
+        cases.append(((A, e), (want, mistakes, A)))
+
+    def compare(got, want):
+        ref, mistakes, A = want
+        arr = _as_dense_answer(got) if got is not None else None
+        if arr is not None and arr.shape == (A.nnz,):  # weights listed in CSR order
+            got = sp.csr_array((arr, A.indices, A.indptr), shape=A.shape)
+        return _diagnose(got, ref, mistakes, rtol=1e-9, atol=1e-12)
+
+    return run_checker("softmax over neighbours", neighbour_softmax, cases,
+                       "for each row i take s = scores[A.indptr[i]:A.indptr[i+1]]; w = exp(s - s.max()); "
+                       "w / w.sum() (or vectorized: np.maximum.reduceat and np.add.reduceat over A.indptr[:-1])",
+                       compare=compare)

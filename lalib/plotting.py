@@ -215,7 +215,7 @@ def transformation_figure(A, *, lim=None, title=None):
             ax.plot(*np.c_[-2 * lim * v, 2 * lim * v], color=color, lw=1.4, ls=ls,
                     label=f"eigen-direction {i + 1}: λ{i + 1} = {lam:.2f}")
         if len(drawn) == 1 and eigvals.size == 2:
-            ax.plot([], [], " ", label=f"(one eigen-direction only: λ{2} = {eigvals.real[1]:.2f} repeats it)")
+            ax.plot([], [], " ", label=f"(λ2 = {eigvals.real[1]:.2f} has the same line: defective)")
         eig_text = "real eigenvalues " + ", ".join(f"{lam:.2f}" for lam in eigvals.real)
     else:
         eig_text = f"complex eigenvalues {eigvals[0].real:.2f} ± {abs(eigvals[0].imag):.2f}i (no real eigenvector)"
@@ -228,7 +228,7 @@ def transformation_figure(A, *, lim=None, title=None):
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title or f"A = [[{A[0, 0]:.2f}, {A[0, 1]:.2f}], [{A[1, 0]:.2f}, {A[1, 1]:.2f}]]\n{eig_text}",
-                 fontsize=9, loc="left")
+                 fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.04, 1.0), fontsize=8, frameon=False, borderaxespad=0.0)
     return fig
 
@@ -1165,4 +1165,189 @@ def spectrum_explorer_figure(A, A_k, s, k, *, name="A", image=False, errors=None
         spec, frob = errors
         ax3.set_title(r"$\|A - A_k\|_2/\sigma_1 = \sigma_{k+1}/\sigma_1$" + f" = {spec:.3g}\n"
                       + r"$\|A - A_k\|_F/\|A\|_F$ = tail energy" + f" = {frob:.3g}", fontsize=9)
+    return fig
+
+
+# --- chapter 5: graph neural networks ---
+
+def graph_layout(A, *, kind="spring", seed=0):
+    """2-D node positions ``(n, 2)`` for drawing a graph: ``"spring"`` (networkx), ``"circle"`` or ``"spectral"``.
+
+    ``"spectral"`` places node ``i`` at ``(u_2[i], u_3[i])``, the second and
+    third eigenvectors of the symmetric normalized Laplacian — the drawing
+    the chapter explains. Pass ``pos`` you computed once to every figure of a
+    graph so the pictures line up.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> graph_layout(sp.csr_array(np.ones((3, 3)) - np.eye(3)), kind="circle").shape
+    (3, 2)
+    """
+    import scipy.sparse as sp
+
+    n = A.shape[0]
+    if kind == "circle":
+        t = 2 * np.pi * np.arange(n) / n
+        return np.column_stack([np.cos(t), np.sin(t)])
+    if kind == "spectral":
+        from .graphs import laplacian
+
+        _, U = np.linalg.eigh(laplacian(A, "symmetric").toarray())
+        return U[:, 1:3].copy()
+    import networkx as nx
+
+    G = nx.from_scipy_sparse_array(sp.csr_array(A))
+    pos = nx.spring_layout(G, seed=seed)
+    return np.array([pos[i] for i in range(n)])
+
+
+def draw_graph(ax, A, pos, values=None, *, cmap="coolwarm", vmin=None, vmax=None, node_size=60, title="",
+               colorbar=False, cbar_label="", edge_alpha=0.35, labels=None):
+    """Draw edges as thin lines and nodes coloured by ``values`` (a signal on the nodes); returns the scatter.
+
+    A diverging colour map centred at 0 (the default when ``values`` has
+    both signs) shows the sign pattern of an eigenvector at a glance.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> fig, ax = new_figure(); A = sp.csr_array(np.ones((3, 3)) - np.eye(3))
+    >>> sc = draw_graph(ax, A, np.eye(3)[:, :2], values=[1.0, -1.0, 0.0])
+    """
+    from matplotlib.collections import LineCollection
+    import scipy.sparse as sp
+
+    pos = np.asarray(pos, dtype=float)
+    C = sp.triu(sp.csr_array(A), k=1).tocoo()
+    segs = np.stack([pos[C.row], pos[C.col]], axis=1)
+    ax.add_collection(LineCollection(segs, colors="0.45", linewidths=0.6, alpha=edge_alpha, zorder=1))
+    if values is None:
+        sc = ax.scatter(pos[:, 0], pos[:, 1], s=node_size, c="tab:blue", edgecolors="k", linewidths=0.4, zorder=2)
+    else:
+        v = np.asarray(values, dtype=float)
+        if vmin is None and vmax is None and v.min() < 0 < v.max():
+            vmax = float(np.abs(v).max())
+            vmin = -vmax
+        sc = ax.scatter(pos[:, 0], pos[:, 1], s=node_size, c=v, cmap=cmap, vmin=vmin, vmax=vmax,
+                        edgecolors="k", linewidths=0.4, zorder=2)
+        if colorbar:
+            cb = ax.figure.colorbar(sc, ax=ax, shrink=0.8)
+            cb.set_label(cbar_label)
+    if labels is not None:
+        for i, text in enumerate(labels):
+            ax.annotate(str(text), pos[i], fontsize=8, ha="center", va="center", zorder=3)
+    ax.set_title(title)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return sc
+
+
+def graph_signals_figure(A, pos, signals, *, width=3.6, height=3.2, cmap="coolwarm", share_scale=True,
+                         suptitle="", node_size=50):
+    """The same graph drawn once per signal, ``signals = {title: values}``, side by side with one colour bar.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> A = sp.csr_array(np.ones((3, 3)) - np.eye(3))
+    >>> fig = graph_signals_figure(A, np.eye(3)[:, :2], {"x": [1.0, 0.0, -1.0]})
+    """
+    fig, axes = new_figure(len(signals), width=width, height=height)
+    axes = np.atleast_1d(axes)
+    vals = [np.asarray(v, dtype=float) for v in signals.values()]
+    vmax = max(float(np.abs(v).max()) for v in vals) if share_scale else None
+    for ax, title, v in zip(axes, signals, vals):
+        vm = vmax if share_scale else float(np.abs(v).max())
+        sc = draw_graph(ax, A, pos, v, cmap=cmap, vmin=-vm if v.min() < 0 or share_scale else 0, vmax=vm,
+                        title=title, node_size=node_size)
+        if not share_scale:  # each panel its own scale, so each its own colour bar
+            fig.colorbar(sc, ax=ax, shrink=0.7)
+    if share_scale:
+        fig.colorbar(sc, ax=list(axes), shrink=0.8, label="value on the node")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def classes_figure(points, y, titles, *, class_names=None, width=3.4, height=3.2, xlabel="component 1",
+                   ylabel="component 2", suptitle=""):
+    """2-D point clouds (e.g. hidden representations after PCA), one panel each, coloured by class.
+
+    Examples
+    --------
+    >>> fig = classes_figure([np.eye(3)[:, :2]], np.array([0, 1, 1]), ["H"])
+    """
+    fig, axes = new_figure(len(points), width=width, height=height)
+    axes = np.atleast_1d(axes)
+    y = np.asarray(y)
+    classes = np.unique(y)
+    names = class_names or [f"class {c}" for c in classes]
+    for ax, P, title in zip(axes, points, titles):
+        P = np.asarray(P)
+        for c, name in zip(classes, names):
+            ax.scatter(P[y == c, 0], P[y == c, 1], s=14, alpha=0.8, label=str(name))
+        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    axes[0].legend(fontsize=9, loc="best")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, response, *, filter_label="",
+                                   kind_label="L"):
+    """The graph spectrum explorer's picture (six panels, 9.6 × 5.6 in: 960 × 560 px at 100 dpi).
+
+    Top: the graph coloured by eigenvector ``u_k``; the spectrum with
+    ``λ_k`` marked, each eigenvalue coloured by the filter's response ``g(λ)``; the graph
+    Fourier coefficients of the noisy and the filtered signal. Bottom: the
+    clean, noisy and filtered signals on the graph, on one colour scale.
+
+    Parameters
+    ----------
+    A : (n, n) sparse adjacency; pos : (n, 2) layout
+    lam : (n,) ascending eigenvalues; U : (n, n) eigenvectors
+    k : int, 0-based column of ``U`` shown (labelled ``u_{k+1}``: eigenvectors are numbered from 1)
+    clean, noisy, filtered : (n,) signals
+    response : (n,) g(λ) at the eigenvalues
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from lalib import graphs
+    >>> A = graphs.adjacency_matrix([[0, 1], [1, 2], [2, 0]]); lam, U = graphs.graph_fourier_basis(graphs.laplacian(A))
+    >>> x = np.array([1.0, 0.0, -1.0])
+    >>> fig = graph_spectrum_explorer_figure(A, np.eye(3)[:, :2], lam, U, 1, x, x, x, np.ones(3))
+    """
+    fig, axes = new_figure(3, 2, width=3.2, height=2.8)  # 9.6 × 5.6 in: 960 × 560 px as shown
+    (a_mode, a_spec, a_four), (a_clean, a_noisy, a_filt) = axes
+    n = len(lam)
+    draw_graph(a_mode, A, pos, U[:, k], title=f"eigenvector $u_{{{k + 1}}}$, $\\lambda_{{{k + 1}}}$ = {lam[k]:.3f}",
+               node_size=40)
+    idx = np.arange(1, n + 1)  # eigenvalues numbered 1..n, as in the chapter (λ_1 = 0)
+    # Each eigenvalue coloured by the filter's response there: dark green is kept, white removed.
+    sc = a_spec.scatter(idx, lam, c=response, cmap="Greens", vmin=0.0, vmax=1.0, s=22, edgecolors="0.3",
+                        linewidths=0.5, label=r"$\lambda_j$, colour $g(\lambda_j)$")
+    a_spec.plot([k + 1], [lam[k]], "o", ms=10, mfc="none", mec="red", mew=2, label=f"$\\lambda_{{{k + 1}}}$")
+    a_spec.set(xlabel="index $j$", ylabel=f"eigenvalue of ${kind_label}$", title=f"filter: {filter_label}")
+    cb = fig.colorbar(sc, ax=a_spec, shrink=0.8, pad=0.02)
+    cb.set_label(r"response $g(\lambda)$")
+    a_spec.legend(fontsize=9, loc="upper left")
+    a_spec.grid(True, alpha=0.3)
+    xh_noisy, xh_filt = U.T @ noisy, U.T @ filtered
+    a_four.plot(idx, np.abs(xh_noisy), "-", color="0.5", lw=1, label="noisy")
+    a_four.plot(idx, np.abs(xh_filt), "-", color="tab:green", lw=1.5, label="filtered")
+    a_four.axvline(k + 1, color="red", lw=1, ls=":")
+    a_four.set(xlabel="frequency index $j$", ylabel=r"$|\hat x_j|$", title="graph Fourier coefficients")
+    a_four.legend(fontsize=9)
+    a_four.grid(True, alpha=0.3)
+    vm = float(max(np.abs(clean).max(), np.abs(noisy).max(), np.abs(filtered).max()))
+    err_noisy = np.linalg.norm(noisy - clean) / np.linalg.norm(clean)
+    err_filt = np.linalg.norm(filtered - clean) / np.linalg.norm(clean)
+    draw_graph(a_clean, A, pos, clean, vmin=-vm, vmax=vm, title="clean signal", node_size=40)
+    draw_graph(a_noisy, A, pos, noisy, vmin=-vm, vmax=vm, title=f"noisy: rel. error {err_noisy:.2f}", node_size=40)
+    sc = draw_graph(a_filt, A, pos, filtered, vmin=-vm, vmax=vm, title=f"filtered: rel. error {err_filt:.2f}",
+                    node_size=40)
+    fig.colorbar(sc, ax=[a_clean, a_noisy, a_filt], shrink=0.8, label="signal value")
     return fig

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from . import attention as _attention
 from . import datasets as _datasets
 from . import embeddings as _emb
+from . import graphs as _graphs
 from . import mlp as _mlp
 from ._validate import as_float_array as _as_float_array
 from ._validate import check_positive_int as _check_positive_int
@@ -36,6 +37,8 @@ from .plotting import attention_explorer_figure as _attention_explorer_figure
 from .plotting import decision_grid as _decision_grid
 from .plotting import embedding_explorer_figure as _embedding_explorer_figure
 from .plotting import figure_to_png
+from .plotting import graph_layout as _graph_layout
+from .plotting import graph_spectrum_explorer_figure as _graph_spectrum_explorer_figure
 from .plotting import mlp_spectra_figure as _mlp_spectra_figure
 from .plotting import spectrum_explorer_figure as _spectrum_explorer_figure
 from .plotting import transformation_figure
@@ -578,8 +581,10 @@ def attention_explorer(X=None, params=None, n_heads=2, *, labels=None, rng=None)
         "temperature": widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05, description="τ"),
         "approximation": widgets.Dropdown(options=_APPROXIMATIONS, value=_APPROXIMATIONS[0],
                                           description="approx."),
-        "linformer_k": widgets.IntSlider(value=max(1, n // 3), min=1, max=n, description="Linformer k"),
-        "performer_m": widgets.IntSlider(value=16, min=1, max=256, description="Performer m"),
+        "linformer_k": widgets.IntSlider(value=max(1, n // 3), min=1, max=n, description="Linformer k",
+                                         style={"description_width": "initial"}),
+        "performer_m": widgets.IntSlider(value=16, min=1, max=256, description="Performer m",
+                                         style={"description_width": "initial"}),
     }
     # Each approximation has its own size control; the other one is disabled, not silently inert.
     applies = {"linformer_k": lambda st: st["approximation"] != "Performer",
@@ -704,4 +709,146 @@ def spectrum_explorer(matrices=None, *, k=10, images=None, rng=None):
     explorer.children = explorer.children[:-1] + (readout_box, explorer.image)
     explorer.readout = readout
     explorer.readout_html = readout_box
+    return explorer
+
+
+# --- chapter 5: graph neural networks ---
+
+
+_SPECTRUM_GRAPHS = ("karate club", "SBM (3 blocks)", "grid 8 × 8", "ring 40")
+_FILTER_LABELS = {"low-pass": "low-pass", "heat kernel": "heat", "high-pass": "high-pass",
+                  "band-pass": "band-pass"}
+
+
+def _spectrum_graph(name):
+    """(A, pos, clean signal) for one of the explorer's built-in graphs."""
+    if name == "karate club":
+        g = _datasets.karate_club()
+        return g.A, _graph_layout(g.A, seed=1), np.where(g.y == 0, 1.0, -1.0)
+    if name.startswith("SBM"):
+        g = _datasets.sbm_graph(60, 3, avg_degree=6, intra_fraction=0.9, rng=np.random.default_rng(5))
+        return g.A, _graph_layout(g.A, seed=2), np.array([1.0, 0.0, -1.0])[g.y]
+    if name.startswith("grid"):
+        m = 8
+        i, j = np.divmod(np.arange(m * m), m)
+        edges = [(a, a + 1) for a in range(m * m) if j[a] < m - 1] + [(a, a + m) for a in range(m * m - m)]
+        A = _graphs.adjacency_matrix(np.array(edges))
+        pos = np.column_stack([j, -i]).astype(float)
+        return A, pos, np.cos(np.pi * j / (m - 1)) * np.cos(0.5 * np.pi * i / (m - 1))
+    n = 40
+    A = _graphs.adjacency_matrix(np.array([(a, (a + 1) % n) for a in range(n)]))
+    t = 2 * np.pi * np.arange(n) / n
+    return A, _graph_layout(A, kind="circle"), np.cos(t) + 0.5 * np.sin(2 * t)
+
+
+def graph_spectrum_explorer(A=None, *, pos=None, signal=None, graph="karate club", k=2, rng=None):
+    """See a graph's Fourier modes and filter a noisy signal on it (chapter 5).
+
+    Six panels: the graph coloured by eigenvector ``u_k`` of the chosen
+    Laplacian; the spectrum with ``λ_k`` marked and the filter response
+    ``g(λ)`` drawn over it; the graph Fourier coefficients ``|Uᵀx|`` of the
+    noisy and the filtered signal; and the clean, noisy and filtered signals
+    on the graph. The filtered signal is ``U g(Λ) Uᵀ x`` (dense: the graphs
+    here have at most a few hundred nodes).
+
+    Parameters
+    ----------
+    A : (n, n) sparse adjacency, optional
+        Any graph; then ``graph`` offers "your graph" too. Default: the built-in graphs.
+    pos : (n, 2), optional, node positions for ``A`` (default a spring layout)
+    signal : (n,), optional, the clean signal on ``A`` (default the Fiedler vector's sign)
+    graph : str, the built-in graph shown first: "karate club", "SBM (3 blocks)", "grid 8 × 8", "ring 40"
+    k : int, the eigenvector shown first, numbered from 1 (``u_1`` is constant on a
+        connected graph; the default ``u_2`` is the Fiedler vector)
+    rng : numpy.random.Generator, draws the noise once (default seeded, so the picture is reproducible)
+
+    Controls: ``graph``, ``laplacian`` ("combinatorial" L = D − A or
+    "symmetric" L_sym), ``k`` (eigenvector ``u_k``, 1..n), ``filter`` (low-pass, high-pass, band-pass, heat
+    kernel), ``cutoff`` (fraction of λ_max; the band is cutoff ± 0.15 λ_max;
+    disabled for the heat kernel), ``t`` (heat-kernel time; disabled unless
+    the heat kernel is chosen), ``noise`` (noise level relative to the signal).
+
+    Examples
+    --------
+    >>> ex = graph_spectrum_explorer()
+    >>> ex.set(filter="heat kernel", t=2.0)
+    >>> ex.controls["t"].disabled, ex.controls["cutoff"].disabled
+    (False, True)
+    """
+    rng = np.random.default_rng(0) if rng is None else _check_rng(rng)
+    custom = {}
+    names = list(_SPECTRUM_GRAPHS)
+    if A is not None:
+        A = _graphs._check_adjacency(A)
+        n = A.shape[0]
+        if n > 600:
+            raise ValueError(f"A must have at most 600 nodes (the explorer diagonalizes densely); got {n}")
+        pos = _graph_layout(A, seed=1) if pos is None else _as_float_array(pos, "pos", ndim=2, shape=(n, 2))
+        if signal is None:
+            _, U = _graphs.graph_fourier_basis(_graphs.laplacian(A, "symmetric"))
+            signal = np.sign(U[:, 1]) + (U[:, 1] == 0)
+        signal = _as_float_array(signal, "signal", ndim=1, shape=(n,))
+        custom = {"your graph": (A, pos, signal)}
+        names = ["your graph"] + names
+        graph = "your graph"
+    elif graph not in names:
+        raise ValueError(f"graph must be one of {names}; got {graph!r}")
+    cache = {}
+    noise_draws = {}
+
+    def data(name, kind):
+        key = (name, kind)
+        if key not in cache:
+            A_, pos_, clean = custom[name] if name in custom else _spectrum_graph(name)
+            clean = clean / np.linalg.norm(clean) * np.sqrt(len(clean))  # unit RMS: noise levels compare
+            lam, U = _graphs.graph_fourier_basis(_graphs.laplacian(A_, kind))
+            cache[key] = (A_, pos_, clean, lam, U)
+            if name not in noise_draws:
+                noise_draws[name] = rng.standard_normal(len(clean))
+        return cache[key]
+
+    def draw(graph, laplacian, k, filter, cutoff, t, noise):
+        A_, pos_, clean, lam, U = data(graph, laplacian)
+        k = min(k, len(lam)) - 1  # the slider numbers eigenvectors 1..n; U's columns are 0..n-1
+        noisy = clean + noise * noise_draws[graph]
+        top = float(lam[-1])
+        kind = _FILTER_LABELS[filter]
+        if kind == "heat":
+            g = _graphs.filter_response("heat", lam, t=t)
+            label = f"heat, t = {t:.2g}"
+        elif kind == "band-pass":
+            band = (max(cutoff - 0.15, 0.0) * top, min(cutoff + 0.15, 1.0) * top)
+            g = _graphs.filter_response("band-pass", lam, band=band)
+            label = f"band {band[0]:.2f}–{band[1]:.2f}"
+        else:
+            g = _graphs.filter_response(kind, lam, cutoff=cutoff * top)
+            label = f"{kind}, λ {'≤' if kind == 'low-pass' else '>'} {cutoff * top:.2f}"
+        filtered = U @ (g * (U.T @ noisy))  # U g(Λ) Uᵀ x
+        kind_label = "L" if laplacian == "combinatorial" else "L_{sym}"
+        return _graph_spectrum_explorer_figure(A_, pos_, lam, U, k, clean, noisy, filtered, g,
+                                               filter_label=label, kind_label=kind_label)
+
+    n0 = len(data(graph, "symmetric")[3])
+    controls = {
+        "graph": widgets.Dropdown(options=names, value=graph, description="graph"),
+        "laplacian": widgets.Dropdown(options=["symmetric", "combinatorial"], value="symmetric",
+                                      description="Laplacian"),
+        "k": widgets.IntSlider(value=min(_check_positive_int(k, "k"), n0), min=1, max=n0,
+                               description="eigvec k"),
+        "cutoff": widgets.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.05, description="cutoff/λmax"),
+        "t": widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1.5, step=0.05, description="heat t"),
+        "noise": widgets.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1, description="noise"),
+        # last, after the sliders it switches on and off: a person sets the filter, then tunes it
+        "filter": widgets.Dropdown(options=list(_FILTER_LABELS), value="low-pass", description="filter"),
+    }
+    # The heat time applies only to the heat kernel, the cutoff to the other three: disabled, never inert.
+    applies = {"t": lambda st: st["filter"] == "heat kernel", "cutoff": lambda st: st["filter"] != "heat kernel"}
+    explorer = Explorer(controls, draw, columns=4, applies=applies)
+
+    def on_graph(change):
+        n = len(data(change["new"], controls["laplacian"].value)[3])
+        with explorer.hold():
+            controls["k"].max = n
+
+    controls["graph"].observe(on_graph, names="value")
     return explorer

@@ -74,3 +74,32 @@ def test_chapter3_figures_have_labelled_axes():
     assert fig.axes[0].get_ylabel() == "error"
     fig = plotting.kernel_smoother_figure([0, 1], [0, 1], [0, 0.5, 1], {"h": [0, 0.5, 1]})
     assert fig.axes[0].get_legend() is not None
+
+
+def test_only_the_chosen_approximations_size_control_is_enabled():
+    ex = widgets.attention_explorer(rng=np.random.default_rng(2))
+    c = ex.controls
+    for approx in ("Linformer (pooled)", "Linformer (Gaussian)"):
+        ex.set(approximation=approx)
+        assert not c["linformer_k"].disabled and c["performer_m"].disabled
+    ex.set(approximation="Performer")
+    assert c["linformer_k"].disabled and not c["performer_m"].disabled
+    # and the rule is honest: the disabled control really has no effect in that state
+    before = ex.png
+    c["linformer_k"].value = 2
+    assert ex.png == before
+    ex.set(approximation="Linformer (pooled)")
+    before = ex.png
+    c["performer_m"].value = 64
+    assert ex.png == before
+
+
+def test_explorer_picture_is_960x560_with_one_legend_outside_the_panels():
+    from figure_checks import figure_problems
+
+    ex = widgets.attention_explorer(rng=np.random.default_rng(0))
+    assert ex.display_size == (960, 560)
+    assert ex.figure.legends and not any(ax.get_legend() for ax in ex.figure.axes)
+    # a query whose row has one dominant weight: the tallest bar must stay clear of the legend
+    ex.set(temperature=0.1, query=3)
+    assert figure_problems(ex.figure) == []

@@ -18,14 +18,14 @@ def explorer():
 def test_explorer_moves_and_redraws(explorer):
     png0, state0 = explorer.png, explorer.state
     assert png0[:4] == b"\x89PNG"
-    explorer.controls["epoch"].value = 6
+    explorer.controls["epoch"].value = 0  # it starts trained (the last epoch); slide back to the start
     assert explorer.state != state0 and explorer.png != png0
     png1 = explorer.png
     explorer.set(scale="linear")
     assert explorer.state["scale"] == "linear" and explorer.png != png1
     bundle = explorer._repr_mimebundle_()
     assert WIDGET_MIME in bundle and "image/png" in bundle
-    explorer.set(epoch=0, scale="log")
+    explorer.set(epoch=6, scale="log")
 
 
 def test_explorer_snapshots_are_what_training_gives(explorer):
@@ -112,3 +112,10 @@ def test_checkers_reject_wrong_answers_with_a_hint(capsys):
     assert not any(r.passed for r in results)
     out = capsys.readouterr().out
     assert out.count("✘") == 7 and "Hint" in out and "not written yet" in out
+
+
+def test_explorer_starts_at_the_trained_network(explorer):
+    fresh = widgets.mlp_spectra_explorer(sizes=(2, 16, 16, 3), epochs=6, snapshot_every=2, grid=30,
+                                         rng=np.random.default_rng(0))
+    assert fresh.state["epoch"] == 6 == fresh.controls["epoch"].max
+    assert "epoch 6:" in fresh.figure.axes[0].get_title()

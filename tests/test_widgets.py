@@ -88,3 +88,41 @@ def test_static_html_shows_a_picture_for_every_widget(path):
             if WIDGET_MIME in out.get("data", {}):
                 pngs_in_widget_cells += out["data"]["image/png"][:64].strip() in html
     assert pngs_in_widget_cells == n_widgets
+
+
+def test_picture_is_rendered_at_twice_the_size_it_is_shown():
+    from lalib.widgets import DISPLAY_DPI, HIDPI
+
+    e = _line_explorer([])
+    w, h = e.display_size
+    assert (w, h) == (round(4.0 * DISPLAY_DPI), round(3.5 * DISPLAY_DPI))  # new_figure's default 4 x 3.5 in
+    png = e.png
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (HIDPI * w, HIDPI * h)
+    assert (e.image.width, e.image.height) == (str(w), str(h))  # shown at its size, never stretched
+    assert e.figure.get_size_inches().tolist() == [4.0, 3.5]
+
+
+def test_a_control_that_does_not_apply_is_disabled_and_re_enabled():
+    def draw(mode, size, other):
+        fig, ax = new_figure()
+        ax.plot([0, size if mode == "sized" else 1], [0, other])
+        return fig
+
+    controls = {"mode": widgets.Dropdown(options=["sized", "plain"], value="plain"),
+                "size": widgets.IntSlider(value=1, min=1, max=5), "other": widgets.IntSlider(value=1, min=1, max=5)}
+    e = Explorer(controls, draw, applies={"size": lambda st: st["mode"] == "sized"})
+    assert controls["size"].disabled and not controls["other"].disabled and not controls["mode"].disabled
+    e.controls["mode"].value = "sized"
+    assert not controls["size"].disabled
+    e.set(mode="plain")
+    assert controls["size"].disabled
+
+
+def test_applies_must_name_controls():
+    with pytest.raises(ValueError, match=r"applies names unknown control\(s\) \['colour'\]"):
+        Explorer({"slope": widgets.FloatSlider()}, lambda slope: new_figure()[0], applies={"colour": lambda st: True})
+
+
+def test_explorer_is_marked_for_the_browser_tests():
+    e = _line_explorer([])
+    assert "lalib-explorer" in e._dom_classes and "lalib-explorer-picture" in e.image._dom_classes

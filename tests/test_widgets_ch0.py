@@ -111,3 +111,28 @@ def test_other_chapter0_figures_render():
     ]
     for fig in figs:
         assert plotting.figure_to_png(fig, dpi=30)[:4] == b"\x89PNG"
+
+
+def test_plot_does_not_move_when_the_legend_changes_width():
+    # different legends: a shear (one eigen-direction), a flip, complex eigenvalues, large entries
+    mats = [[[1, 1], [0, 1]], [[1.5, 0], [0, -0.5]], [[0.866, -0.5], [0.5, 0.866]], [[-2, 1.75], [0.5, -1.25]]]
+    figs = [plotting.transformation_figure(np.array(A, dtype=float), lim=3.2) for A in mats]
+    boxes = {tuple(np.round(f.axes[0].get_position().bounds, 6)) for f in figs}
+    sizes = {tuple(f.get_size_inches()) for f in figs}
+    assert len(boxes) == 1 and len(sizes) == 1
+    from figure_checks import figure_problems
+
+    for f in figs:
+        assert figure_problems(f) == []
+
+
+def test_eigen_directions_have_distinct_colours_and_every_line_is_labelled():
+    fig = plotting.transformation_figure(np.array([[2.0, 1.0], [0.5, 1.0]]))
+    ax = fig.axes[0]
+    eig = [line for line in ax.lines if line.get_label().startswith("eigen-direction")]
+    assert len(eig) == 2 and eig[0].get_color() != eig[1].get_color()
+    assert "λ1" in eig[0].get_label() and "λ2" in eig[1].get_label()
+    unlabelled = [line for line in ax.lines if line.get_label().startswith("_") and line.get_gid() != "zero-axis"]
+    assert unlabelled == []
+    legend = set(_legend_labels(fig))
+    assert {line.get_label() for line in ax.lines if line.get_gid() != "zero-axis"} <= legend

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import JupyterLabServer, chromium, missing_requirements
+from harness import JupyterLabServer, chromium, missing_requirements, notebooks_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = notebooks_dir()
 REASON = missing_requirements()
 
 

@@ -49,8 +49,12 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "checkForUpdates": False, "fetchNews": "false"},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/announcements.jupyterlab-settings": {"fetchNews": "false"},
 }
+
+
+def notebooks_dir() -> Path:
+    """The notebooks under test: the repository's ``notebooks/``, or ``$LALIB_NOTEBOOKS`` (another copy)."""
+    return Path(os.environ.get("LALIB_NOTEBOOKS") or Path(__file__).resolve().parents[2] / "notebooks")
 
 
 def missing_requirements() -> str | None:
@@ -139,7 +143,6 @@ class JupyterLabServer:
                "--LabApp.expose_app_in_browser=True",
                # A fresh clone is untrusted: committed outputs show as a reader sees them (widget PNGs).
                "--NotebookNotary.db_file=:memory:",
-               # Autosave as JupyterLab does; the tests compare the copy on disk with the committed file.
                ]
         if hasattr(os, "getuid") and os.getuid() == 0:
             cmd.append("--allow-root")
@@ -288,8 +291,11 @@ class Notebook:
     def state(self) -> dict:
         return self.page.evaluate(_JS_STATE)
 
-    def command(self, name: str, args: dict | None = None):
-        self.page.evaluate("([n, a]) => window.jupyterapp.commands.execute(n, a)", [name, args or {}])
+    def command(self, name: str, args: dict | None = None, *, wait: bool = False):
+        """Execute a JupyterLab command; ``wait`` for its promise (Run All's resolves when all cells ran)."""
+        js = ("([n, a]) => window.jupyterapp.commands.execute(n, a)" if wait else
+              "([n, a]) => { window.jupyterapp.commands.execute(n, a); }")
+        self.page.evaluate(js, [name, args or {}])
 
     def wait_idle(self, timeout: float = 180.0, stable: float = 1.0):
         """Wait until the kernel is idle and no cell shows ``[*]``, continuously for ``stable`` seconds."""
@@ -317,6 +323,14 @@ class Notebook:
                 raise TimeoutError(f"{self.path}: kernel not idle after {timeout:.0f} s "
                                    f"(state {self.state()})")
             time.sleep(0.1)
+
+    def shutdown_kernel(self):
+        """Stop this notebook's kernel (frees its memory while other notebooks run)."""
+        kid = self.page.evaluate("() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;"
+                                 " return s.session && s.session.kernel ? s.session.kernel.id : null; }")
+        if kid:
+            with contextlib.suppress(OSError):
+                self.lab.api(f"api/kernels/{kid}", method="DELETE")
 
     def run_all(self):
         self.command("notebook:run-all-cells")
@@ -396,10 +410,14 @@ class Notebook:
         return found
 
 
-def open_notebook(page, lab: JupyterLabServer, path: str, *, timeout: float = 120.0) -> Notebook:
-    """Open ``path`` (relative to the served root) in a fresh workspace and wait for its kernel."""
+def goto_notebook(page, lab: JupyterLabServer, path: str):
+    """Start loading ``path`` (relative to the served root) in a fresh workspace; returns at once."""
     workspace = "t" + secrets.token_hex(4)
-    page.goto(lab.lab_url(path, workspace=workspace))
+    page.goto(lab.lab_url(path, workspace=workspace), wait_until="commit")
+
+
+def wait_notebook(page, lab: JupyterLabServer, path: str, *, timeout: float = 180.0) -> Notebook:
+    """Wait until ``path`` is the open, loaded document and its kernel is idle."""
     page.wait_for_function(
         """(p) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
                    return !!(w && w.context && w.context.path === p && w.context.isReady); }""",
@@ -408,6 +426,12 @@ def open_notebook(page, lab: JupyterLabServer, path: str, *, timeout: float = 12
     page.wait_for_selector(f"{_PANEL} .jp-Notebook-ExecutionIndicator", timeout=timeout * 1000)
     nb.wait_idle(timeout)
     return nb
+
+
+def open_notebook(page, lab: JupyterLabServer, path: str, *, timeout: float = 180.0) -> Notebook:
+    """Open ``path`` (relative to the served root) in a fresh workspace and wait for its kernel."""
+    goto_notebook(page, lab, path)
+    return wait_notebook(page, lab, path, timeout=timeout)
 
 
 # -- an explorer in the page --------------------------------------------------------------------------------

@@ -13,18 +13,79 @@ Opened in a fresh workspace on the server's temporary copy, each notebook must
   saving it unchanged must also leave it byte-identical, as autosave would;
 * run top to bottom (Run All) to an idle kernel with every code cell executed,
   no error or stderr output and every widget rendered live.
+
+Several notebooks run at once (``LALIB_BROWSER_PARALLEL``, default 3), each in
+its own page and kernel: the suite waits on kernels, not on the browser.
 """
 
+import os
 from pathlib import Path
 
 import pytest
 
-from harness import open_notebook
+from harness import goto_notebook, new_page, notebooks_dir, wait_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = notebooks_dir()
 PATHS = sorted(p.relative_to(NOTEBOOKS).as_posix() for p in NOTEBOOKS.rglob("*.ipynb")
                if ".ipynb_checkpoints" not in p.parts)
+PARALLEL = max(1, int(os.environ.get("LALIB_BROWSER_PARALLEL", "3")))
+
+
+class Runs:
+    """Opens notebooks ahead of the test that checks them, so up to PARALLEL kernels work at once."""
+
+    def __init__(self, lab, browser):
+        self.lab, self.browser = lab, browser
+        self.pages, self.opened = {}, {}
+
+    def _goto(self, path):
+        if path not in self.pages:
+            self.pages[path] = page = new_page(self.browser)
+            goto_notebook(page, self.lab, path)
+
+    def _open_and_start(self, path):
+        """Check the notebook as opened (before running), then start Run All."""
+        if path in self.opened:
+            return
+        self._goto(path)
+        page = self.pages[path]
+        committed = (NOTEBOOKS / path).read_bytes()
+        nb = wait_notebook(page, self.lab, path)
+        failures = nb.problems(committed=True)
+        if nb.is_dirty():
+            failures.append(f"{path}: opening the notebook marked it modified")
+        if (self.lab.root / path).read_bytes() != committed:
+            failures.append(f"{path}: opening it changed the file on disk")
+        else:
+            nb.save()
+            if (self.lab.root / path).read_bytes() != committed:
+                failures.append(f"{path}: saving it unchanged rewrote the file "
+                                "(commit notebooks in the form JupyterLab writes)")
+        nb.run_all()
+        self.opened[path] = (nb, failures)
+
+    def get(self, path):
+        i = PATHS.index(path)
+        ahead = PATHS[i:i + PARALLEL]
+        for p in ahead:  # pages load in parallel
+            self._goto(p)
+        for p in ahead:
+            self._open_and_start(p)
+        return self.opened[path]
+
+    def close(self, path):
+        nb, _ = self.opened.pop(path)
+        nb.shutdown_kernel()
+        self.pages.pop(path).context.close()
+
+
+@pytest.fixture(scope="module")
+def runs(lab, browser):
+    r = Runs(lab, browser)
+    yield r
+    for path in list(r.opened):
+        r.close(path)
 
 
 def test_there_are_notebooks():
@@ -32,24 +93,17 @@ def test_there_are_notebooks():
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_notebook_opens_unchanged_and_runs_clean(lab, page, path, screenshots):
-    committed = (NOTEBOOKS / path).read_bytes()
-    shot = screenshots / (path.replace("/", "_") + ".png")
-    nb = open_notebook(page, lab, path)
-
-    problems = nb.problems(committed=True)
-    assert not problems, "committed outputs do not render:\n" + "\n".join(problems)
-    assert not nb.is_dirty(), f"{path}: opening the notebook marked it modified"
-    assert (lab.root / path).read_bytes() == committed, f"{path}: opening it changed the file on disk"
-    nb.save()
-    assert (lab.root / path).read_bytes() == committed, (
-        f"{path}: saving it unchanged rewrote the file (commit notebooks in the form JupyterLab writes)")
-
-    nb.run_all()
-    page.wait_for_timeout(500)  # let the first cell be queued before watching for idle
-    nb.wait_idle()
-    page.screenshot(path=str(shot), full_page=True)
-    problems = nb.problems()
-    assert not problems, f"after Run All (screenshot {shot}):\n" + "\n".join(problems)
-    unrun = nb.unexecuted_code_cells()
-    assert not unrun, f"{path}: code cells {unrun} did not run"
+def test_notebook_opens_unchanged_and_runs_clean(runs, path, screenshots):
+    nb, failures = runs.get(path)
+    try:
+        assert not failures, "as opened, before running:\n" + "\n".join(failures)
+        nb.page.wait_for_timeout(500)  # let the first cell be queued before watching for idle
+        nb.wait_idle(timeout=300)
+        shot = screenshots / (path.replace("/", "_") + ".png")
+        nb.page.screenshot(path=str(shot), full_page=True)
+        problems = nb.problems()
+        assert not problems, f"after Run All (screenshot {shot}):\n" + "\n".join(problems)
+        unrun = nb.unexecuted_code_cells()
+        assert not unrun, f"{path}: code cells {unrun} did not run (screenshot {shot})"
+    finally:
+        runs.close(path)
