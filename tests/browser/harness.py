@@ -336,7 +336,8 @@ class Notebook:
         self.command("notebook:run-all-cells")
 
     def save(self):
-        self.command("docmanager:save")
+        """Save as Ctrl+S does, and return only when the server has written the file."""
+        self.command("docmanager:save", wait=True)  # its promise resolves after the save completes
         self.page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
 
     def is_dirty(self) -> bool:
