@@ -1350,6 +1350,7 @@ def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, re
     sc = draw_graph(a_filt, A, pos, filtered, vmin=-vm, vmax=vm, title=f"filtered: rel. error {err_filt:.2f}",
                     node_size=40)
     fig.colorbar(sc, ax=[a_clean, a_noisy, a_filt], shrink=0.8, label="signal value")
+    return fig
 
 
 # --- chapter 6: numerical linear algebra in the age of AI ---
