@@ -30,6 +30,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lalib import datasets, graphs, mlp  # noqa: E402
+from _timing import best_of_interleaved
 
 HERE = Path(__file__).resolve().parent
 N_FEATURES, HIDDEN, N_CLASSES = 32, 16, 4
@@ -102,17 +103,6 @@ def torch_epoch(g, A_hat, train):
     return run
 
 
-def best_of_interleaved(fns, repeats):
-    """Best time of each function, run in turn so that a busy machine slows all of them alike."""
-    for fn in fns:
-        fn()  # warm up
-    best = [np.inf] * len(fns)
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            best[i] = min(best[i], time.perf_counter() - t0)
-    return best
 
 
 def peak_memory(fn):

@@ -23,23 +23,13 @@ import numpy as np
 
 from _peers import NOT_INSTALLED, torch_cpu, torch_version
 from lalib import mlp
+from _timing import best_of_interleaved
 
 SIZES = [784, 512, 512, 10]
 BATCH = 256
 TARGET = 1.5
 
 
-def best_of_interleaved(fns, repeats=40):
-    """Best time of each function, running them in turn so a busy machine slows all alike."""
-    for fn in fns:
-        fn()  # warm up caches and BLAS threads
-    best = [np.inf] * len(fns)
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            best[i] = min(best[i], time.perf_counter() - t0)
-    return best
 
 
 def products_only(params, X, deltas, which):

@@ -15,22 +15,9 @@ from hypothesis import strategies as st
 
 from lalib import attention, datasets, graphs
 from lalib.datasets import PlanetoidFileError
+from numeric_helpers import fd_grad, rel_err
 
 
-def rel_err(a, b):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-300)
-
-
-def fd_grad(f, x, eps=1e-6):
-    """Gradient of a scalar function of an array by central differences (independent reference)."""
-    x = np.array(x, dtype=float)
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = eps
-        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
-    return g
 
 
 def weighted_graph_with_isolated(rng):

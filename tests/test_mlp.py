@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lalib import datasets, mlp
+from numeric_helpers import fd_grad, rel_err
 
 
 def fd_elementwise(f, z, eps=1e-6):
@@ -13,20 +14,6 @@ def fd_elementwise(f, z, eps=1e-6):
     return (f(z + eps) - f(z - eps)) / (2 * eps)
 
 
-def rel_err(a, b):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-300)
-
-
-def fd_grad(f, x, eps=1e-6):
-    """Gradient of a scalar function of an array, central differences (independent of gradient_check)."""
-    x = np.array(x, dtype=float)
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = eps
-        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
-    return g
 
 
 # --- activations -------------------------------------------------------------
