@@ -1297,7 +1297,7 @@ def classes_figure(points, y, titles, *, class_names=None, width=3.4, height=3.2
 
 def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, response, *, filter_label="",
                                    kind_label="L"):
-    """The graph spectrum explorer's picture (six panels, 9.6 × 4.6 in: 960 × 460 px at 100 dpi).
+    """The graph spectrum explorer's picture (six panels, 9.6 × 3.9 in: 960 × 390 px at 100 dpi).
 
     Top: the graph coloured by eigenvector ``u_k``; the spectrum with
     ``λ_k`` marked, each eigenvalue coloured by the filter's response ``g(λ)``; the graph
@@ -1320,7 +1320,7 @@ def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, re
     >>> x = np.array([1.0, 0.0, -1.0])
     >>> fig = graph_spectrum_explorer_figure(A, np.eye(3)[:, :2], lam, U, 1, x, x, x, np.ones(3))
     """
-    fig, axes = new_figure(3, 2, width=3.2, height=2.3)  # 9.6 × 4.6 in: 960 × 460 px, fits a slide with its controls
+    fig, axes = new_figure(3, 2, width=3.2, height=1.95)  # 9.6 × 3.9 in: 960 × 390 px, fits a slide with its controls
     (a_mode, a_spec, a_four), (a_clean, a_noisy, a_filt) = axes
     n = len(lam)
     draw_graph(a_mode, A, pos, U[:, k], title=f"eigenvector $u_{{{k + 1}}}$, $\\lambda_{{{k + 1}}}$ = {lam[k]:.3f}",
@@ -1333,7 +1333,9 @@ def graph_spectrum_explorer_figure(A, pos, lam, U, k, clean, noisy, filtered, re
     a_spec.set(xlabel="index $j$", ylabel=f"eigenvalue of ${kind_label}$", title=f"filter: {filter_label}")
     cb = fig.colorbar(sc, ax=a_spec, shrink=0.8, pad=0.02)
     cb.set_label(r"response $g(\lambda)$")
-    a_spec.legend(fontsize=9, loc="upper left")
+    # Head-room above the largest eigenvalue holds the one-row legend, clear of every point.
+    a_spec.set_ylim(top=float(lam.max()) + 0.45 * float(lam.max() - lam.min()) + 1e-9)
+    a_spec.legend(fontsize=9, loc="upper left", ncols=2, columnspacing=0.8, handletextpad=0.3)
     a_spec.grid(True, alpha=0.3)
     xh_noisy, xh_filt = U.T @ noisy, U.T @ filtered
     a_four.plot(idx, np.abs(xh_noisy), "-", color="0.5", lw=1, label="noisy")
