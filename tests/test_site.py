@@ -116,17 +116,21 @@ def test_equations_render_offline(site):
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             requests = []
             page.on("request", lambda r: requests.append(r.url))
-            page.goto((site / CHAPTERS[0].with_suffix(".html").name).as_uri())
-            page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 "
-                                   "&& document.querySelectorAll('.MathJax, .MathJax_Display').length > 0",
-                                   timeout=60_000)
-            typeset = page.evaluate("document.querySelectorAll('.MathJax, .MathJax_Display').length")
-            errors = page.evaluate("document.querySelectorAll('.MathJax_Error, merror').length")
-            raw = page.evaluate("document.querySelector('main').innerText.includes('$$')")
+            results = {}
+            for chapter in CHAPTERS:   # every chapter page: each uses symbols the others do not
+                page.goto((site / chapter.with_suffix(".html").name).as_uri())
+                page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 "
+                                       "&& document.querySelectorAll('.MathJax, .MathJax_Display').length > 0",
+                                       timeout=120_000)
+                results[chapter.name] = page.evaluate("""() => ({
+                    typeset: document.querySelectorAll('.MathJax, .MathJax_Display').length,
+                    errors: [...document.querySelectorAll('.MathJax_Error, merror')].map(e => e.textContent.slice(0, 80)),
+                    raw: document.querySelector('main').innerText.includes('$$')})""")
         finally:
             browser.close()
-    assert typeset > 20, f"only {typeset} equations typeset"
-    assert errors == 0, f"{errors} equations failed to typeset"
-    assert not raw, "raw $$ … $$ TeX is left on the page"
-    remote = [u for u in requests if not u.startswith(("file:", "data:"))]
+    for name, r in results.items():
+        assert r["typeset"] > 20, f"{name}: only {r['typeset']} equations typeset"
+        assert not r["errors"], f"{name}: {len(r['errors'])} equations failed to typeset: {r['errors'][:3]}"
+        assert not r["raw"], f"{name}: raw $$ … $$ TeX is left on the page"
+    remote = [u for u in requests if not u.startswith(("file:", "data:", "about:"))]
     assert not remote, f"the page asked the network for {remote[:3]}"
