@@ -160,11 +160,13 @@ class Explorer(widgets.VBox):
             self.redraw()
 
     def _repr_mimebundle_(self, **kwargs):
-        # The widget view for live front-ends, plus a PNG for static renderers (which fit it to their
-        # column: it is the same 2x picture, so it stays sharp there too).
+        # The widget view for live front-ends, plus a PNG for static renderers (GitHub, nbviewer, the
+        # static site, JupyterLab before the notebook runs). The PNG has twice the pixels; its metadata
+        # says the size it is shown at, so it appears as large as the live picture and stays sharp.
         data = super()._repr_mimebundle_(**kwargs) or {}
         data["image/png"] = base64.b64encode(self.png).decode("ascii")
-        return data
+        width, height = self.display_size
+        return data, {"image/png": {"width": width, "height": height}}
 
 
 # Chapter explorers below, one section per chapter.

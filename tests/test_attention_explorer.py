@@ -18,7 +18,7 @@ def test_explorer_has_its_controls_and_a_picture(explorer):
     assert set(explorer.controls) == {"layer", "head", "query", "causal", "temperature", "approximation",
                                       "linformer_k", "performer_m"}
     assert explorer.png[:8] == b"\x89PNG\r\n\x1a\n"
-    bundle = explorer._repr_mimebundle_()
+    bundle = explorer._repr_mimebundle_()[0]
     assert WIDGET_MIME in bundle and "image/png" in bundle
 
 

@@ -37,7 +37,7 @@ def test_explorer_moves_and_redraws(small_data):
     png1 = ex.png
     ex.set(k=10)
     assert ex.state == {"word": "queen", "k": 10} and ex.png != png1 and ex.state != state0
-    bundle = ex._repr_mimebundle_()
+    bundle = ex._repr_mimebundle_()[0]
     assert WIDGET_MIME in bundle and "image/png" in bundle
 
 

@@ -19,7 +19,7 @@ def explorer():
 
 def test_explorer_has_its_controls_and_a_picture_that_fits(explorer):
     assert set(explorer.controls) == {"graph", "laplacian", "k", "filter", "cutoff", "t", "noise"}
-    bundle = explorer._repr_mimebundle_()
+    bundle = explorer._repr_mimebundle_()[0]
     assert WIDGET_MIME in bundle and "image/png" in bundle
     w, h = explorer.display_size
     assert w <= 960 and h <= 560, (w, h)

@@ -24,7 +24,7 @@ def explorer():
 def test_explorer_has_its_controls_a_picture_and_fits(explorer):
     assert set(explorer.controls) == {"matrix", "k", "residual"}
     assert explorer.png[:8] == b"\x89PNG\r\n\x1a\n"
-    bundle = explorer._repr_mimebundle_()
+    bundle = explorer._repr_mimebundle_()[0]
     assert WIDGET_MIME in bundle and "image/png" in bundle
     w, h = explorer.display_size
     assert w <= 960 and h <= 560, (w, h)

@@ -23,7 +23,7 @@ def test_explorer_moves_and_redraws(explorer):
     png1 = explorer.png
     explorer.set(scale="linear")
     assert explorer.state["scale"] == "linear" and explorer.png != png1
-    bundle = explorer._repr_mimebundle_()
+    bundle = explorer._repr_mimebundle_()[0]
     assert WIDGET_MIME in bundle and "image/png" in bundle
     explorer.set(epoch=6, scale="log")
 

@@ -57,9 +57,23 @@ def test_set_rejects_unknown_controls():
 
 def test_bundle_has_live_view_and_static_png():
     e = _line_explorer([])
-    bundle = e._repr_mimebundle_()
+    bundle = e._repr_mimebundle_()[0]
     assert WIDGET_MIME in bundle
     assert base64.b64decode(bundle["image/png"]) == e.png
+
+
+def test_static_png_is_shown_at_the_live_size_with_twice_the_pixels():
+    # Static renderers show the still as large as the live picture (metadata), sharp (2x pixels).
+    import io
+
+    from matplotlib.image import imread
+
+    e = _line_explorer([])
+    bundle, metadata = e._repr_mimebundle_()
+    width, height = e.display_size
+    assert metadata["image/png"] == {"width": width, "height": height}
+    pixels = imread(io.BytesIO(base64.b64decode(bundle["image/png"])))
+    assert pixels.shape[:2] == (2 * height, 2 * width)
 
 
 def _widget_notebooks():

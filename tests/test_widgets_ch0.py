@@ -52,12 +52,12 @@ def test_set_several_controls(explorer):
 
 
 def test_mime_bundle_has_widget_view_and_png(explorer):
-    bundle = explorer._repr_mimebundle_()
+    bundle = explorer._repr_mimebundle_()[0]
     assert WIDGET_MIME in bundle and "image/png" in bundle
     explorer.presets.value = "reflection across the x-axis"
     import base64
 
-    assert base64.b64decode(explorer._repr_mimebundle_()["image/png"]) == explorer.png
+    assert base64.b64decode(explorer._repr_mimebundle_()[0]["image/png"]) == explorer.png
 
 
 def test_start_from_a_matrix():
