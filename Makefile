@@ -1,5 +1,6 @@
 # make lab    — set up .venv with JupyterLab and open the notebooks
-# make test   — set up .venv with the test tools and run every test and notebook, then the browser suite
+# make test   — set up .venv with the test tools and run every test and notebook, then the browser suite,
+#               the slide-fit test and the JupyterHub test
 # make test-browser — only the browser suite: JupyterLab in headless Chromium (tests/browser)
 # make test-slides  — only the slide-fit test: every chapter's slideshow at 1280x720
 # make test-hub     — only the JupyterHub test: two students pull the series with nbgitpuller (tests/hub)
@@ -60,7 +61,7 @@ $(VENV)/.installed-lab: pyproject.toml | $(PY)
 lab: $(VENV)/.installed-lab
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks/
 
-test: test-kernels test-notebooks test-browser test-hub
+test: test-kernels test-notebooks test-browser test-slides test-hub
 
 test-kernels: $(VENV)/.installed-test
 	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/browser --ignore=tests/hub
