@@ -55,7 +55,13 @@ def explorer_notebooks(lab, browser):
 def test_explorer_responds_to_every_enabled_control_and_fits(explorer_notebooks, name, screenshots):
     nb = explorer_notebooks[name]
     page = nb.page
-    ex = find_explorer(page)
+    # All explorers load at once: on a busy machine a kernel can still be starting when Run All is
+    # issued, and JupyterLab then runs nothing. Wait for the kernel, and run again what did not run.
+    nb.wait_idle(600)
+    if nb.unexecuted_code_cells():
+        nb.run_all()
+        nb.wait_idle(600)
+    ex = find_explorer(page, timeout=300)
     nb.wait_idle()
     shots = []
 
