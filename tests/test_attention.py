@@ -16,6 +16,7 @@ from lalib import attention as att
 from lalib import datasets, mlp
 from lalib._validate import DivergedError
 from lalib.embeddings import positional_encoding
+from numeric_helpers import fd_grad
 
 
 def direct_attention(Q, K, V, keep=None):
@@ -270,15 +271,6 @@ def test_attention_bad_dtype_and_mask(rng):
 
 # ------------------------------------------------------------------- backward
 
-def _fd_grad(f, X, h=1e-6):
-    G = np.zeros_like(X)
-    for idx in np.ndindex(X.shape):
-        E = np.zeros_like(X)
-        E[idx] = h
-        G[idx] = (f(X + E) - f(X - E)) / (2 * h)
-    return G
-
-
 @pytest.mark.parametrize("masked", [False, True])
 def test_attention_backward_against_finite_differences(rng, masked):
     Q, K, V = qkv(rng, n=4, m=5, d=3, dv=2)
@@ -289,9 +281,9 @@ def test_attention_backward_against_finite_differences(rng, masked):
     W = rng.normal(size=(4, 2))  # L = <W, out>, so dL/dout = W
     L = lambda Q, K, V: float(np.sum(W * att.scaled_dot_product_attention(Q, K, V, mask=mask)))  # noqa: E731
     dQ, dK, dV = att.attention_backward(W, Q, K, V, mask=mask)
-    np.testing.assert_allclose(dQ, _fd_grad(lambda X: L(X, K, V), Q), rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(dK, _fd_grad(lambda X: L(Q, X, V), K), rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(dV, _fd_grad(lambda X: L(Q, K, X), V), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(dQ, fd_grad(lambda X: L(X, K, V), Q), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(dK, fd_grad(lambda X: L(Q, X, V), K), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(dV, fd_grad(lambda X: L(Q, K, X), V), rtol=1e-6, atol=1e-9)
 
 
 def test_attention_backward_bad_input(rng):
